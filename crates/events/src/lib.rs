@@ -1,0 +1,119 @@
+#![doc = include_str!("../README.md")]
+
+use chrono::{DateTime, Utc};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// Logical topic names; the relay prepends `KAFKA_TOPIC_PREFIX`.
+pub mod topics {
+    pub const CHECKOUT: &str = "orderflow.checkout.v1";
+    pub const ORDER: &str = "orderflow.order.v1";
+    pub const PAYMENT: &str = "orderflow.payment.v1";
+
+    /// The dead-letter topic of `topic`.
+    pub fn dlq(topic: &str) -> String {
+        format!("{topic}.dlq")
+    }
+}
+
+/// CloudEvents `source` of each writing service.
+pub mod sources {
+    pub const CHECKOUT_SERVICE: &str = "/orderflow/checkout-service";
+    pub const ORDER_SERVICE: &str = "/orderflow/order-service";
+}
+
+/// The data of one kind of event, with where and how it is published.
+pub trait EventData: Serialize + DeserializeOwned {
+    /// CloudEvents `type`, major version included.
+    const TYPE: &'static str;
+    /// CloudEvents `source`: the service that writes it.
+    const SOURCE: &'static str;
+    /// Logical topic it is published to.
+    const TOPIC: &'static str;
+}
+
+/// One priced line of a checkout or order. Prices come from the catalog, never the client.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderLine {
+    pub sku: String,
+    pub name: String,
+    pub quantity: u32,
+    /// Integer minor units (cents).
+    pub unit_price_minor: i64,
+}
+
+/// A customer submitted a checkout; order-service creates the order from it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckoutSubmitted {
+    pub checkout_id: Uuid,
+    pub customer_id: String,
+    pub lines: Vec<OrderLine>,
+    pub total_minor: i64,
+    /// ISO 4217 code.
+    pub currency: String,
+    pub submitted_at: DateTime<Utc>,
+}
+
+impl EventData for CheckoutSubmitted {
+    const TYPE: &'static str = "dev.orderflow.checkout.submitted.v1";
+    const SOURCE: &'static str = sources::CHECKOUT_SERVICE;
+    const TOPIC: &'static str = topics::CHECKOUT;
+}
+
+/// Why an order was cancelled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CancelReason {
+    PaymentDeclined,
+    CustomerRequested,
+    Timeout,
+}
+
+impl CancelReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::PaymentDeclined => "payment_declined",
+            Self::CustomerRequested => "customer_requested",
+            Self::Timeout => "timeout",
+        }
+    }
+}
+
+/// An order was cancelled; checkout-service voids or refunds its payment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderCancelled {
+    pub order_id: Uuid,
+    pub checkout_id: Uuid,
+    pub customer_id: String,
+    pub reason: CancelReason,
+    /// The status the order left (`PENDING_PAYMENT` or `CONFIRMED`).
+    pub previous_status: String,
+    pub cancelled_at: DateTime<Utc>,
+}
+
+impl EventData for OrderCancelled {
+    const TYPE: &'static str = "dev.orderflow.order.cancelled.v1";
+    const SOURCE: &'static str = sources::ORDER_SERVICE;
+    const TOPIC: &'static str = topics::ORDER;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cancel_reasons_are_written_in_snake_case() {
+        let json = serde_json::to_string(&CancelReason::CustomerRequested).expect("serialise");
+        assert_eq!(json, "\"customer_requested\"");
+        assert_eq!(CancelReason::PaymentDeclined.as_str(), "payment_declined");
+    }
+
+    #[test]
+    fn event_types_follow_the_naming_rule() {
+        for ty in [CheckoutSubmitted::TYPE, OrderCancelled::TYPE] {
+            assert!(ty.starts_with("dev.orderflow.") && ty.ends_with(".v1"), "{ty}");
+        }
+        assert_eq!(topics::dlq(topics::ORDER), "orderflow.order.v1.dlq");
+    }
+}

@@ -1,0 +1,76 @@
+//! The Postgres pool, and how database and Redis failures map to responses.
+
+use std::time::Duration;
+
+use secrecy::{ExposeSecret, SecretString};
+use sqlx::PgPool;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+
+use crate::Problem;
+
+/// A lazily connecting pool: the service starts (and reports not-ready) while Postgres is down,
+/// and a request waits at most `acquire_timeout` for a connection before it is answered 503.
+pub fn pool(url: &SecretString, max: u32, acquire_timeout: Duration) -> Result<PgPool, sqlx::Error> {
+    let options: PgConnectOptions = url.expose_secret().parse()?;
+    Ok(PgPoolOptions::new()
+        .max_connections(max)
+        .acquire_timeout(acquire_timeout)
+        .connect_lazy_with(options))
+}
+
+/// Whether `error` means Postgres is unreachable or refusing work (retry later), rather than a
+/// bug or bad data.
+pub fn is_unavailable(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed
+        | sqlx::Error::BeginFailed => true,
+        sqlx::Error::Database(db) => db.code().is_some_and(|code| {
+            // 08: connection exception; 57P0x: shutdown in progress; 53300: too many connections.
+            code.starts_with("08") || code.starts_with("57P0") || code == "53300"
+        }),
+        _ => false,
+    }
+}
+
+/// The name of the unique constraint `error` violates, if that is what it is.
+pub fn unique_violation(error: &sqlx::Error) -> Option<&str> {
+    match error {
+        sqlx::Error::Database(db) if db.is_unique_violation() => db.constraint(),
+        _ => None,
+    }
+}
+
+/// 503 for an outage (logged as a warning), otherwise an opaque 500 with the cause logged.
+pub fn sqlx_problem(error: &sqlx::Error) -> Problem {
+    if is_unavailable(error) {
+        tracing::warn!(error = %error, "postgres unavailable");
+        Problem::unavailable("the database")
+    } else {
+        tracing::error!(error = %error, "database error");
+        Problem::internal()
+    }
+}
+
+/// Whether a Redis error is an outage (connection refused, dropped, timed out).
+pub fn redis_is_unavailable(error: &redis::RedisError) -> bool {
+    error.is_io_error()
+        || error.is_timeout()
+        || error.is_connection_dropped()
+        || error.is_connection_refusal()
+        || error.is_unrecoverable_error()
+}
+
+/// 503 for a Redis outage, otherwise an opaque 500 with the cause logged.
+pub fn redis_problem(error: &redis::RedisError) -> Problem {
+    if redis_is_unavailable(error) {
+        tracing::warn!(error = %error, "redis unavailable");
+        Problem::unavailable("the session store")
+    } else {
+        tracing::error!(error = %error, "redis error");
+        Problem::internal()
+    }
+}

@@ -1,0 +1,99 @@
+//! Liveness and readiness. Liveness is the process only; readiness checks the service's own
+//! dependencies with a short timeout (never Kafka: the outbox lets writes succeed without it)
+//! and turns false while the process drains.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// How long one readiness check may take before it counts as down.
+pub const CHECK_TIMEOUT: Duration = Duration::from_millis(500);
+
+/// Set once shutdown begins, so load balancers stop routing here while in-flight work drains.
+#[derive(Debug, Clone, Default)]
+pub struct Draining(Arc<AtomicBool>);
+
+impl Draining {
+    pub fn start(&self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+
+    pub fn is_draining(&self) -> bool {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+/// Body of `/health/live` and `/health/ready`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HealthReport {
+    /// `ok`, `ready`, `not_ready` or `draining`.
+    pub status: &'static str,
+    /// Each dependency checked, `up` or `down`.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub checks: BTreeMap<&'static str, &'static str>,
+}
+
+impl IntoResponse for HealthReport {
+    fn into_response(self) -> Response {
+        let status = if matches!(self.status, "ok" | "ready") {
+            StatusCode::OK
+        } else {
+            StatusCode::SERVICE_UNAVAILABLE
+        };
+        (status, axum::Json(self)).into_response()
+    }
+}
+
+/// `/health/live`: the process answers.
+pub fn live() -> HealthReport {
+    HealthReport { status: "ok", checks: BTreeMap::new() }
+}
+
+/// Runs one dependency check under [`CHECK_TIMEOUT`].
+pub async fn check<E>(probe: impl Future<Output = Result<(), E>>) -> bool {
+    matches!(tokio::time::timeout(CHECK_TIMEOUT, probe).await, Ok(Ok(())))
+}
+
+/// `/health/ready` from the results of the dependency checks.
+pub fn ready(draining: &Draining, checks: &[(&'static str, bool)]) -> HealthReport {
+    let checks: BTreeMap<_, _> = checks
+        .iter()
+        .map(|(name, up)| (*name, if *up { "up" } else { "down" }))
+        .collect();
+    let status = if draining.is_draining() {
+        "draining"
+    } else if checks.values().all(|s| *s == "up") {
+        "ready"
+    } else {
+        "not_ready"
+    };
+    HealthReport { status, checks }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ready_only_when_every_dependency_is_up_and_not_draining() {
+        let draining = Draining::default();
+        assert_eq!(ready(&draining, &[("postgres", true), ("redis", true)]).status, "ready");
+        assert_eq!(ready(&draining, &[("postgres", true), ("redis", false)]).status, "not_ready");
+        draining.start();
+        assert_eq!(ready(&draining, &[("postgres", true)]).status, "draining");
+    }
+
+    #[tokio::test]
+    async fn a_check_that_hangs_counts_as_down() {
+        let hung = std::future::pending::<Result<(), ()>>();
+        assert!(!check(hung).await);
+        assert!(check(async { Ok::<(), ()>(()) }).await);
+    }
+}

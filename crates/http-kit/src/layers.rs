@@ -1,0 +1,104 @@
+//! The middleware every service wears, and the server loop with graceful shutdown.
+
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, MatchedPath};
+use axum::http::{HeaderName, Request, Response};
+use axum::response::IntoResponse;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tower::ServiceBuilder;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{
+    MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
+};
+use tower_http::trace::TraceLayer;
+use tracing::Span;
+
+use crate::health::Draining;
+use crate::problem::{self, Problem};
+
+/// Request and response header carrying the request id.
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Largest request body accepted (bigger is 413).
+pub const BODY_LIMIT_BYTES: usize = 64 * 1024;
+
+#[derive(Debug, Clone, Copy)]
+struct UuidV7RequestId;
+
+impl MakeRequestId for UuidV7RequestId {
+    fn make_request_id<B>(&mut self, _: &Request<B>) -> Option<RequestId> {
+        let id = uuid::Uuid::now_v7().to_string();
+        Some(RequestId::new(id.parse().ok()?))
+    }
+}
+
+/// Adds problem+json fallbacks, the body limit, request ids (accepted or generated, always
+/// echoed), one span per request named by its matched route, and panics answered as 500s.
+pub fn apply(router: Router) -> Router {
+    router
+        .fallback(problem::route_not_found)
+        .method_not_allowed_fallback(problem::method_not_allowed)
+        .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
+        .layer(
+            ServiceBuilder::new()
+                .layer(SetRequestIdLayer::new(REQUEST_ID, UuidV7RequestId))
+                .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+                .layer(
+                    TraceLayer::new_for_http()
+                        .make_span_with(request_span)
+                        .on_request(())
+                        .on_response(log_response),
+                )
+                .layer(CatchPanicLayer::custom(|_| Problem::internal().into_response())),
+        )
+}
+
+fn request_span<B>(request: &Request<B>) -> Span {
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or("unmatched", MatchedPath::as_str);
+    let request_id = request
+        .headers()
+        .get(REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    tracing::info_span!(
+        "http_request",
+        otel.name = %format_args!("{} {}", request.method(), route),
+        http.request.method = %request.method(),
+        http.route = route,
+        request_id,
+        http.response.status_code = tracing::field::Empty,
+    )
+}
+
+fn log_response<B>(response: &Response<B>, latency: Duration, span: &Span) {
+    let status = response.status().as_u16();
+    span.record("http.response.status_code", status);
+    let latency_ms = latency.as_secs_f64() * 1e3;
+    if response.status().is_server_error() {
+        tracing::warn!(status, latency_ms, "request failed");
+    } else {
+        tracing::info!(status, latency_ms, "request finished");
+    }
+}
+
+/// Serves `router` until `shutdown` fires; then readiness turns false and in-flight requests
+/// finish before this returns.
+pub async fn serve(
+    listener: TcpListener,
+    router: Router,
+    shutdown: CancellationToken,
+    draining: Draining,
+) -> std::io::Result<()> {
+    axum::serve(listener, router)
+        .with_graceful_shutdown(async move {
+            shutdown.cancelled().await;
+            draining.start();
+        })
+        .await
+}

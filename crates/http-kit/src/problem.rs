@@ -1,0 +1,170 @@
+//! RFC 9457 problem details: the one error shape every endpoint answers with.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// Media type of every error response.
+pub const CONTENT_TYPE: &str = "application/problem+json";
+
+/// An RFC 9457 problem. `code` is stable and meant for programs; `detail` is for people.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Problem {
+    /// A URI reference naming the kind of problem: `/problems/<code>`.
+    #[serde(rename = "type")]
+    pub type_uri: String,
+    /// Short summary of the kind of problem.
+    pub title: String,
+    /// The HTTP status code.
+    pub status: u16,
+    /// Stable, machine-readable problem code.
+    pub code: String,
+    /// What went wrong with this request.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    /// The request field (body path, header, path or query parameter) at fault.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    #[serde(skip)]
+    retry_after_secs: Option<u32>,
+    #[serde(skip)]
+    www_authenticate: bool,
+}
+
+impl Problem {
+    pub fn new(status: StatusCode, code: &str, title: &str) -> Self {
+        Self {
+            type_uri: format!("/problems/{code}"),
+            title: title.to_owned(),
+            status: status.as_u16(),
+            code: code.to_owned(),
+            detail: None,
+            field: None,
+            retry_after_secs: None,
+            www_authenticate: false,
+        }
+    }
+
+    pub fn detail(mut self, detail: impl Into<String>) -> Self {
+        self.detail = Some(detail.into());
+        self
+    }
+
+    pub fn field(mut self, field: impl Into<String>) -> Self {
+        self.field = Some(field.into());
+        self
+    }
+
+    pub fn status(&self) -> StatusCode {
+        StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    }
+
+    /// 400: the request is malformed (syntax, header, path or query).
+    pub fn bad_request(code: &str, detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, code, "Bad request").detail(detail)
+    }
+
+    /// 422: well-formed, but a value is not acceptable.
+    pub fn unprocessable(code: &str, detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNPROCESSABLE_ENTITY, code, "Unprocessable content").detail(detail)
+    }
+
+    pub fn not_found(code: &str, detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, code, "Not found").detail(detail)
+    }
+
+    pub fn conflict(code: &str, detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::CONFLICT, code, "Conflict").detail(detail)
+    }
+
+    pub fn forbidden(code: &str, detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, code, "Forbidden").detail(detail)
+    }
+
+    /// 401 with `WWW-Authenticate: Bearer`.
+    pub fn unauthorized(code: &str, detail: impl Into<String>) -> Self {
+        let mut problem = Self::new(StatusCode::UNAUTHORIZED, code, "Unauthorized").detail(detail);
+        problem.www_authenticate = true;
+        problem
+    }
+
+    /// 503 with `Retry-After`: a dependency is down; the client should try again.
+    pub fn unavailable(dependency: &str) -> Self {
+        let mut problem = Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "dependency_unavailable",
+            "Service unavailable",
+        )
+        .detail(format!("{dependency} is unavailable; retry later"));
+        problem.retry_after_secs = Some(2);
+        problem
+    }
+
+    /// 500 with no internal detail: the cause is logged, never sent.
+    pub fn internal() -> Self {
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal_error",
+            "Internal server error",
+        )
+    }
+}
+
+impl IntoResponse for Problem {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let retry_after = self.retry_after_secs;
+        let www_authenticate = self.www_authenticate;
+        let mut response = (status, axum::Json(self)).into_response();
+        let headers = response.headers_mut();
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE));
+        if let Some(secs) = retry_after {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        if www_authenticate {
+            headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        response
+    }
+}
+
+/// Fallback for unmatched routes.
+pub async fn route_not_found() -> Problem {
+    Problem::not_found("route_not_found", "no such route")
+}
+
+/// Fallback for a known route called with the wrong method.
+pub async fn method_not_allowed() -> Problem {
+    Problem::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "Method not allowed",
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unavailable_problem_tells_the_client_when_to_retry() {
+        let response = Problem::unavailable("postgres").into_response();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(response.headers()[header::RETRY_AFTER], "2");
+        assert_eq!(response.headers()[header::CONTENT_TYPE], CONTENT_TYPE);
+    }
+
+    #[test]
+    fn unauthorized_problem_asks_for_a_bearer_token() {
+        let response = Problem::unauthorized("missing_token", "no token").into_response();
+        assert_eq!(response.headers()[header::WWW_AUTHENTICATE], "Bearer");
+    }
+
+    #[test]
+    fn problem_type_is_derived_from_its_code() {
+        let problem = Problem::conflict("order_not_cancellable", "already cancelled");
+        assert_eq!(problem.type_uri, "/problems/order_not_cancellable");
+        assert_eq!(problem.status(), StatusCode::CONFLICT);
+    }
+}

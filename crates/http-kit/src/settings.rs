@@ -1,0 +1,253 @@
+//! Typed settings, read once at start. [`VARIABLES`] is the one list of every environment
+//! variable the services read: the README table, compose and Kubernetes are checked against it.
+
+use std::collections::HashMap;
+use std::fmt::Display;
+use std::net::SocketAddr;
+use std::str::FromStr;
+use std::time::Duration;
+
+use secrecy::{ExposeSecret, SecretString};
+
+/// One environment variable a service reads.
+#[derive(Debug, Clone, Copy)]
+pub struct Variable {
+    pub name: &'static str,
+    /// `None`: required.
+    pub default: Option<&'static str>,
+    /// The services that read it.
+    pub services: &'static [&'static str],
+    pub help: &'static str,
+}
+
+const BOTH: &[&str] = &["checkout-service", "order-service"];
+const CHECKOUT: &[&str] = &["checkout-service"];
+
+/// Every variable the services read, with its default and meaning.
+pub const VARIABLES: &[Variable] = &[
+    Variable { name: "HTTP_ADDR", default: Some("0.0.0.0:8080"), services: BOTH, help: "Address the HTTP server listens on." },
+    Variable { name: "DATABASE_URL", default: None, services: BOTH, help: "Postgres URL of the service's own database (secret: it may hold a password)." },
+    Variable { name: "DB_POOL_MAX", default: Some("10"), services: BOTH, help: "Most Postgres connections one process holds." },
+    Variable { name: "DB_ACQUIRE_TIMEOUT", default: Some("2s"), services: BOTH, help: "How long a request waits for a connection before it is answered 503." },
+    Variable { name: "AUTH_JWT_SECRET", default: None, services: BOTH, help: "HS256 secret that verifies bearer tokens, at least 32 bytes (secret)." },
+    Variable { name: "SESSION_STORE", default: Some("redis://127.0.0.1:6379"), services: CHECKOUT, help: "Redis URL of the session and cart store." },
+    Variable { name: "SESSION_TTL", default: Some("2h"), services: CHECKOUT, help: "Sliding lifetime of an idle session and its cart." },
+    Variable { name: "SESSION_COOKIE_SECURE", default: Some("false"), services: CHECKOUT, help: "Mark the session cookie `Secure` (set true behind HTTPS)." },
+    Variable { name: "REDIS_KEY_PREFIX", default: Some("orderflow"), services: CHECKOUT, help: "Prefix of every Redis key, so several deployments or tests can share one Redis." },
+    Variable { name: "IDEMPOTENCY_RETENTION", default: Some("24h"), services: CHECKOUT, help: "How long an Idempotency-Key and its response are kept." },
+    Variable { name: "OTEL_SERVICE_NAME", default: Some(""), services: BOTH, help: "Service name in logs and traces (empty: the binary's name)." },
+    Variable { name: "LOG_FORMAT", default: Some("json"), services: BOTH, help: "`json` (one object per line) or `pretty`." },
+    Variable { name: "RUST_LOG", default: Some("info"), services: BOTH, help: "Log filter, tracing-subscriber EnvFilter syntax." },
+];
+
+/// Why the settings could not be loaded: every bad variable, each named.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid configuration:\n  {}", .0.join("\n  "))]
+pub struct SettingsError(pub Vec<String>);
+
+/// Reads variables from a snapshot of the environment, collecting every error before failing.
+#[derive(Debug)]
+pub struct Env {
+    values: HashMap<String, String>,
+    errors: Vec<String>,
+}
+
+impl Env {
+    /// A snapshot of the process environment.
+    pub fn from_process() -> Self {
+        Self::from_pairs(std::env::vars())
+    }
+
+    /// Explicit values: what tests use instead of mutating the process environment.
+    pub fn from_pairs<K: Into<String>, V: Into<String>>(
+        pairs: impl IntoIterator<Item = (K, V)>,
+    ) -> Self {
+        let values = pairs.into_iter().map(|(k, v)| (k.into(), v.into())).collect();
+        Self { values, errors: Vec::new() }
+    }
+
+    fn raw(&mut self, name: &str) -> Option<String> {
+        let variable = VARIABLES
+            .iter()
+            .find(|v| v.name == name)
+            .unwrap_or_else(|| panic!("{name} is read but missing from settings::VARIABLES"));
+        match self.values.get(name).cloned().or(variable.default.map(str::to_owned)) {
+            Some(value) => Some(value),
+            None => {
+                self.errors.push(format!("{name}: required but not set"));
+                None
+            }
+        }
+    }
+
+    /// Parses `name` (or its default) with `FromStr`, then checks it with `valid`.
+    pub fn parse_checked<T>(
+        &mut self,
+        name: &str,
+        valid: impl FnOnce(&T) -> Result<(), &'static str>,
+    ) -> Option<T>
+    where
+        T: FromStr,
+        T::Err: Display,
+    {
+        let raw = self.raw(name)?;
+        match raw.trim().parse::<T>() {
+            Ok(value) => match valid(&value) {
+                Ok(()) => Some(value),
+                Err(why) => {
+                    self.errors.push(format!("{name}: {why} (got {raw:?})"));
+                    None
+                }
+            },
+            Err(e) => {
+                self.errors.push(format!("{name}: {e} (got {raw:?})"));
+                None
+            }
+        }
+    }
+
+    pub fn parse<T>(&mut self, name: &str) -> Option<T>
+    where
+        T: FromStr,
+        T::Err: Display,
+    {
+        self.parse_checked(name, |_| Ok(()))
+    }
+
+    /// A duration such as `250ms`, `2s`, `5m`, `24h`.
+    pub fn duration(&mut self, name: &str) -> Option<Duration> {
+        let raw = self.raw(name)?;
+        match humantime::parse_duration(raw.trim()) {
+            Ok(d) if !d.is_zero() => Some(d),
+            Ok(_) => {
+                self.errors.push(format!("{name}: must be more than zero (got {raw:?})"));
+                None
+            }
+            Err(e) => {
+                self.errors.push(format!("{name}: {e}, expected e.g. `2s` or `24h` (got {raw:?})"));
+                None
+            }
+        }
+    }
+
+    /// A secret: never echoed back in errors, redacted in `Debug`.
+    pub fn secret(&mut self, name: &str, min_len: usize) -> Option<SecretString> {
+        let raw = self.raw(name)?;
+        if raw.len() < min_len {
+            self.errors.push(format!("{name}: must be at least {min_len} bytes long"));
+            return None;
+        }
+        Some(SecretString::from(raw))
+    }
+
+    /// Records that `name` was read but is not acceptable.
+    pub fn invalid(&mut self, name: &str, why: &str) {
+        self.errors.push(format!("{name}: {why}"));
+    }
+
+    pub fn string(&mut self, name: &str) -> Option<String> {
+        self.raw(name)
+    }
+
+    /// Ends reading: every error so far, or success.
+    pub fn finish(self) -> Result<(), SettingsError> {
+        if self.errors.is_empty() { Ok(()) } else { Err(SettingsError(self.errors)) }
+    }
+}
+
+/// Settings every service has.
+#[derive(Debug, Clone)]
+pub struct CommonSettings {
+    pub http_addr: SocketAddr,
+    pub database_url: SecretString,
+    pub db_pool_max: u32,
+    pub db_acquire_timeout: Duration,
+    pub jwt_secret: SecretString,
+    pub service_name: String,
+    pub log_format: telemetry::LogFormat,
+}
+
+impl CommonSettings {
+    /// Reads the common variables; `None` where one was bad (the error is kept in `env`).
+    pub fn read(env: &mut Env, binary_name: &str) -> Option<Self> {
+        let http_addr = env.parse("HTTP_ADDR");
+        let database_url = env.secret("DATABASE_URL", 1).filter(|url| {
+            let valid = url.expose_secret().parse::<sqlx::postgres::PgConnectOptions>().is_ok();
+            if !valid {
+                env.invalid("DATABASE_URL", "not a valid postgres:// URL");
+            }
+            valid
+        });
+        let db_pool_max = env.parse_checked("DB_POOL_MAX", |n: &u32| {
+            if (1..=1000).contains(n) { Ok(()) } else { Err("must be between 1 and 1000") }
+        });
+        let db_acquire_timeout = env.duration("DB_ACQUIRE_TIMEOUT");
+        let jwt_secret = env.secret("AUTH_JWT_SECRET", 32);
+        let service_name = env.string("OTEL_SERVICE_NAME");
+        let log_format = env.parse("LOG_FORMAT");
+        let service_name = service_name
+            .filter(|n| !n.is_empty())
+            .unwrap_or_else(|| binary_name.to_owned());
+        Some(Self {
+            http_addr: http_addr?,
+            database_url: database_url?,
+            db_pool_max: db_pool_max?,
+            db_acquire_timeout: db_acquire_timeout?,
+            jwt_secret: jwt_secret?,
+            service_name,
+            log_format: log_format?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SECRET: &str = "0123456789abcdef0123456789abcdef";
+
+    #[test]
+    fn defaults_fill_what_is_not_set() {
+        let mut env = Env::from_pairs([("DATABASE_URL", "postgres://x/y"), ("AUTH_JWT_SECRET", SECRET)]);
+        let common = CommonSettings::read(&mut env, "order-service").expect("valid");
+        env.finish().expect("no errors");
+        assert_eq!(common.db_pool_max, 10);
+        assert_eq!(common.http_addr.port(), 8080);
+        assert_eq!(common.service_name, "order-service");
+    }
+
+    #[test]
+    fn every_bad_variable_is_named_in_one_error() {
+        let mut env = Env::from_pairs([
+            ("DATABASE_URL", "postgres://x/y"),
+            ("AUTH_JWT_SECRET", "short"),
+            ("DB_POOL_MAX", "lots"),
+            ("DB_ACQUIRE_TIMEOUT", "soon"),
+        ]);
+        assert!(CommonSettings::read(&mut env, "order-service").is_none());
+        let message = env.finish().expect_err("must fail").to_string();
+        for name in ["AUTH_JWT_SECRET", "DB_POOL_MAX", "DB_ACQUIRE_TIMEOUT"] {
+            assert!(message.contains(name), "{name} missing from {message}");
+        }
+        assert!(!message.contains("short"), "a secret must not be echoed: {message}");
+    }
+
+    #[test]
+    fn a_required_variable_that_is_missing_is_named() {
+        let mut env = Env::from_pairs([("AUTH_JWT_SECRET", SECRET)]);
+        assert!(CommonSettings::read(&mut env, "order-service").is_none());
+        let message = env.finish().expect_err("must fail").to_string();
+        assert!(message.contains("DATABASE_URL: required"), "{message}");
+    }
+
+    #[test]
+    fn a_pool_of_zero_connections_is_refused() {
+        let mut env = Env::from_pairs([
+            ("DATABASE_URL", "postgres://x/y"),
+            ("AUTH_JWT_SECRET", SECRET),
+            ("DB_POOL_MAX", "0"),
+        ]);
+        assert!(CommonSettings::read(&mut env, "order-service").is_none());
+        assert!(env.finish().expect_err("must fail").to_string().contains("DB_POOL_MAX"));
+    }
+}

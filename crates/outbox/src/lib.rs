@@ -1,0 +1,119 @@
+#![doc = include_str!("../README.md")]
+
+use chrono::{DateTime, Utc};
+use cloudevents::{Event, EventBuilder, EventBuilderV10};
+use events::EventData;
+use sqlx::{Postgres, Transaction};
+use uuid::Uuid;
+
+/// The channel the relay LISTENs on.
+pub const NOTIFY_CHANNEL: &str = "orderflow_outbox";
+
+/// W3C trace context of the request that caused an event.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TraceContext {
+    pub traceparent: Option<String>,
+    pub tracestate: Option<String>,
+}
+
+/// What [`enqueue`] wrote.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Enqueued {
+    pub id: Uuid,
+    pub sequence: i64,
+}
+
+/// Writes `data` as the next event of `aggregate_id`, in the caller's transaction.
+pub async fn enqueue<E: EventData>(
+    tx: &mut Transaction<'_, Postgres>,
+    aggregate_id: Uuid,
+    data: &E,
+    trace: &TraceContext,
+) -> Result<Enqueued, sqlx::Error> {
+    let id = Uuid::now_v7();
+    let payload = serde_json::to_value(data).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+    // One round trip: bump the aggregate's counter (its row lock orders concurrent writers),
+    // insert the event with that sequence, and signal the relay.
+    let (sequence,): (i64,) = sqlx::query_as(
+        r"
+        WITH seq AS (
+            INSERT INTO outbox_sequences (aggregate_id, last_sequence) VALUES ($2, 1)
+            ON CONFLICT (aggregate_id)
+            DO UPDATE SET last_sequence = outbox_sequences.last_sequence + 1
+            RETURNING last_sequence
+        ), event AS (
+            INSERT INTO outbox
+                (id, topic, event_type, source, aggregate_id, sequence, payload, traceparent, tracestate)
+            SELECT $1, $3, $4, $5, $2, seq.last_sequence, $6, $7, $8 FROM seq
+            RETURNING sequence
+        )
+        SELECT event.sequence FROM event, pg_notify($9, '')
+        ",
+    )
+    .bind(id)
+    .bind(aggregate_id)
+    .bind(E::TOPIC)
+    .bind(E::TYPE)
+    .bind(E::SOURCE)
+    .bind(payload)
+    .bind(trace.traceparent.as_deref())
+    .bind(trace.tracestate.as_deref())
+    .bind(NOTIFY_CHANNEL)
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok(Enqueued { id, sequence })
+}
+
+/// One stored outbox row.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct OutboxRow {
+    pub id: Uuid,
+    pub topic: String,
+    pub event_type: String,
+    pub source: String,
+    pub aggregate_id: Uuid,
+    pub sequence: i64,
+    pub payload: serde_json::Value,
+    pub traceparent: Option<String>,
+    pub tracestate: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl OutboxRow {
+    /// The CloudEvent published for this row (ARCHITECTURE.md section 3): `subject` and
+    /// `partitionkey` are the aggregate id, `time` the row's database creation time.
+    pub fn to_cloudevent(&self) -> Result<Event, cloudevents::event::EventBuilderError> {
+        let aggregate = self.aggregate_id.to_string();
+        let mut builder = EventBuilderV10::new()
+            .id(self.id.to_string())
+            .ty(self.event_type.as_str())
+            .source(self.source.as_str())
+            .subject(aggregate.as_str())
+            .time(self.created_at)
+            .extension("partitionkey", aggregate.as_str())
+            .extension("sequence", self.sequence)
+            .data("application/json", self.payload.clone());
+        if let Some(traceparent) = &self.traceparent {
+            builder = builder.extension("traceparent", traceparent.as_str());
+        }
+        if let Some(tracestate) = &self.tracestate {
+            builder = builder.extension("tracestate", tracestate.as_str());
+        }
+        builder.build()
+    }
+}
+
+/// Loads the rows of one aggregate in sequence order (tests and tools).
+pub async fn rows_of(
+    executor: impl sqlx::PgExecutor<'_>,
+    aggregate_id: Uuid,
+) -> Result<Vec<OutboxRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, topic, event_type, source, aggregate_id, sequence, payload, traceparent,
+                tracestate, created_at
+         FROM outbox WHERE aggregate_id = $1 ORDER BY sequence",
+    )
+    .bind(aggregate_id)
+    .fetch_all(executor)
+    .await
+}

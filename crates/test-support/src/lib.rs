@@ -1,0 +1,43 @@
+#![doc = include_str!("../README.md")]
+
+mod proxy;
+
+pub use proxy::TcpProxy;
+
+use sqlx::{AssertSqlSafe, Connection, Executor, PgConnection};
+use uuid::Uuid;
+
+/// Prefix of every database the tests create.
+pub const TEST_DATABASE_PREFIX: &str = "orderflow_test_";
+
+/// URL of a database on the test server with maintenance rights (to create others).
+pub fn admin_database_url() -> String {
+    std::env::var("TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
+}
+
+/// URL of the test Redis.
+pub fn redis_url() -> String {
+    std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned())
+}
+
+/// A key prefix no other test uses.
+pub fn unique_prefix() -> String {
+    format!("test:{}", Uuid::now_v7().simple())
+}
+
+/// Creates an empty database and returns its URL.
+pub async fn fresh_database() -> String {
+    let admin_url = admin_database_url();
+    let name = format!("{TEST_DATABASE_PREFIX}{}", Uuid::now_v7().simple());
+    let mut admin = PgConnection::connect(&admin_url)
+        .await
+        .expect("the test Postgres must be running (see README: make test)");
+    // The name is generated here, never user input: safe to format into the statement.
+    admin
+        .execute(AssertSqlSafe(format!(r#"CREATE DATABASE "{name}""#)))
+        .await
+        .expect("create test database");
+    let (base, _) = admin_url.rsplit_once('/').expect("database URL has a path");
+    format!("{base}/{name}")
+}

@@ -1,0 +1,23 @@
+use checkout_service::settings::Settings;
+use checkout_service::startup::Application;
+use http_kit::settings::Env;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let settings = match Settings::from_env(Env::from_process()) {
+        Ok(settings) => settings,
+        Err(e) => {
+            eprintln!("checkout-service: {e}");
+            std::process::exit(2);
+        }
+    };
+    telemetry::init(&settings.common.service_name, settings.common.log_format);
+    match std::env::args().nth(1).as_deref() {
+        Some("migrate") => checkout_service::startup::migrate(&settings).await,
+        None | Some("serve") => {
+            let app = Application::build(settings).await?;
+            app.run_until_stopped(http_kit::shutdown::on_signal()).await
+        }
+        Some(other) => anyhow::bail!("unknown command {other:?}: expected `serve` or `migrate`"),
+    }
+}

@@ -1,0 +1,24 @@
+use axum::extract::State;
+use http_kit::Problem;
+use http_kit::extract::Json;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::error::Result;
+use crate::state::AppState;
+use crate::store::catalog::{self, Product};
+
+/// The catalog.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProductList {
+    pub items: Vec<Product>,
+}
+
+/// Lists the catalog with prices in minor units.
+#[utoipa::path(get, path = "/v1/products", tag = "catalog", responses(
+    (status = 200, description = "The catalog", body = ProductList),
+    (status = 503, description = "Database unavailable", body = Problem, content_type = "application/problem+json"),
+))]
+pub async fn list(State(state): State<AppState>) -> Result<Json<ProductList>> {
+    Ok(Json(ProductList { items: catalog::all(&state.db).await? }))
+}

@@ -1,0 +1,80 @@
+//! Builds the application once; `main` and the tests start it the same way.
+
+use std::time::Duration;
+
+use anyhow::Context;
+use axum::Router;
+use http_kit::auth::JwtKeys;
+use http_kit::health::Draining;
+use secrecy::ExposeSecret;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+use crate::settings::Settings;
+use crate::state::AppState;
+use crate::store::{idempotency, sessions::SessionStore};
+use crate::{MIGRATOR, routes};
+
+/// A built, bound, not yet running checkout-service.
+#[derive(Debug)]
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    state: AppState,
+    idempotency_retention: Duration,
+}
+
+impl Application {
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let common = &settings.common;
+        let db = http_kit::db::pool(&common.database_url, common.db_pool_max, common.db_acquire_timeout)
+            .context("DATABASE_URL")?;
+        let redis = redis::Client::open(settings.session_store.expose_secret())
+            .context("SESSION_STORE is not a valid redis URL")?;
+        let state = AppState {
+            db,
+            sessions: SessionStore::new(redis, &settings.redis_key_prefix, settings.session_ttl)?,
+            keys: JwtKeys::hs256(&common.jwt_secret),
+            draining: Draining::default(),
+            cookie_secure: settings.session_cookie_secure,
+        };
+        let listener = TcpListener::bind(common.http_addr)
+            .await
+            .with_context(|| format!("cannot listen on HTTP_ADDR {}", common.http_addr))?;
+        Ok(Self {
+            listener,
+            router: routes::router(state.clone()),
+            state,
+            idempotency_retention: settings.idempotency_retention,
+        })
+    }
+
+    /// The bound port (tests bind port 0).
+    pub fn port(&self) -> u16 {
+        self.listener.local_addr().map(|a| a.port()).unwrap_or_default()
+    }
+
+    /// Serves until `shutdown` fires, then drains in-flight requests and returns.
+    pub async fn run_until_stopped(self, shutdown: CancellationToken) -> anyhow::Result<()> {
+        let addr = self.listener.local_addr()?;
+        tracing::info!(%addr, "checkout-service listening");
+        let purger = tokio::spawn(idempotency::purge_periodically(
+            self.state.db.clone(),
+            self.idempotency_retention,
+            shutdown.clone(),
+        ));
+        http_kit::layers::serve(self.listener, self.router, shutdown, self.state.draining).await?;
+        purger.await?;
+        tracing::info!("checkout-service stopped");
+        Ok(())
+    }
+}
+
+/// Applies the migrations (the Kubernetes Job and `make up` run this).
+pub async fn migrate(settings: &Settings) -> anyhow::Result<()> {
+    let common = &settings.common;
+    let db = http_kit::db::pool(&common.database_url, 1, Duration::from_secs(30))?;
+    MIGRATOR.run(&db).await.context("migrating the checkout database")?;
+    tracing::info!("checkout database migrated");
+    Ok(())
+}

@@ -1,0 +1,109 @@
+//! Idempotency keys, scoped per (customer, route, key), stored with the request's fingerprint
+//! and the response. The row is claimed first in the request's own transaction: a concurrent
+//! duplicate blocks on the primary key until the first commits (then replays its response) or
+//! rolls back (then proceeds as the first).
+
+use std::time::Duration;
+
+use sqlx::{PgPool, Postgres, Transaction};
+use tokio_util::sync::CancellationToken;
+
+/// A stored response to replay.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct StoredResponse {
+    pub request_hash: Vec<u8>,
+    pub response_status: Option<i16>,
+    pub response_body: Option<serde_json::Value>,
+    pub response_location: Option<String>,
+}
+
+/// The outcome of claiming a key.
+#[derive(Debug)]
+pub enum Claim {
+    /// First use: go on, then [`complete`] in the same transaction.
+    New,
+    /// Used before: replay (same fingerprint) or refuse (another request).
+    Existing(StoredResponse),
+}
+
+/// The scope of one key.
+#[derive(Debug, Clone, Copy)]
+pub struct Scope<'a> {
+    pub customer_id: &'a str,
+    pub route: &'a str,
+    pub key: &'a str,
+}
+
+pub async fn claim(tx: &mut Transaction<'_, Postgres>, scope: Scope<'_>, request_hash: &[u8]) -> Result<Claim, sqlx::Error> {
+    let inserted = sqlx::query(
+        "INSERT INTO idempotency_keys (customer_id, route, key, request_hash)
+         VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+    )
+    .bind(scope.customer_id)
+    .bind(scope.route)
+    .bind(scope.key)
+    .bind(request_hash)
+    .execute(&mut **tx)
+    .await?
+    .rows_affected();
+    if inserted == 1 {
+        return Ok(Claim::New);
+    }
+    let stored = sqlx::query_as(
+        "SELECT request_hash, response_status, response_body, response_location
+         FROM idempotency_keys WHERE customer_id = $1 AND route = $2 AND key = $3",
+    )
+    .bind(scope.customer_id)
+    .bind(scope.route)
+    .bind(scope.key)
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok(Claim::Existing(stored))
+}
+
+/// Stores the response of a claimed key, in the request's transaction.
+pub async fn complete(
+    tx: &mut Transaction<'_, Postgres>,
+    scope: Scope<'_>,
+    status: u16,
+    body: &serde_json::Value,
+    location: Option<&str>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE idempotency_keys SET response_status = $4, response_body = $5, response_location = $6
+         WHERE customer_id = $1 AND route = $2 AND key = $3",
+    )
+    .bind(scope.customer_id)
+    .bind(scope.route)
+    .bind(scope.key)
+    .bind(i16::try_from(status).unwrap_or(i16::MAX))
+    .bind(body)
+    .bind(location)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Deletes keys older than `retention` (database clock); returns how many.
+pub async fn purge(db: &PgPool, retention: Duration) -> Result<u64, sqlx::Error> {
+    let result = sqlx::query("DELETE FROM idempotency_keys WHERE created_at < now() - make_interval(secs => $1)")
+        .bind(retention.as_secs_f64())
+        .execute(db)
+        .await?;
+    Ok(result.rows_affected())
+}
+
+/// Purges once a minute until `shutdown`.
+pub async fn purge_periodically(db: PgPool, retention: Duration, shutdown: CancellationToken) {
+    let mut tick = tokio::time::interval(Duration::from_secs(60));
+    loop {
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            _ = tick.tick() => match purge(&db, retention).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(purged = n, "idempotency keys purged"),
+                Err(e) => tracing::warn!(error = %e, "idempotency purge failed; will retry"),
+            },
+        }
+    }
+}
