@@ -56,13 +56,17 @@ impl JwtKeys {
     /// Signs a token for `customer`, valid for `ttl`: used by `make token` and the tests.
     pub fn issue(&self, customer: &str, admin: bool, ttl: Duration) -> String {
         let now = jsonwebtoken::get_current_timestamp();
-        let claims = Claims {
+        self.sign(&Claims {
             sub: customer.to_owned(),
             iat: now,
             exp: now + ttl.as_secs(),
             roles: if admin { vec![ADMIN_ROLE.to_owned()] } else { vec![] },
-        };
-        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
+        })
+    }
+
+    /// Signs arbitrary claims (tests use it for expired tokens).
+    pub fn sign(&self, claims: &Claims) -> String {
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), claims, &self.encoding)
             .expect("HS256 signing of plain claims cannot fail")
     }
 
@@ -199,6 +203,14 @@ mod tests {
             .verify(&token)
             .expect_err("must fail");
         assert_eq!(problem.code, "invalid_token");
+    }
+
+    #[test]
+    fn an_expired_token_is_rejected_as_expired() {
+        let keys = keys("a-dev-secret-that-is-long-enough-for-hs256");
+        let now = jsonwebtoken::get_current_timestamp();
+        let token = keys.sign(&Claims { sub: "alice".into(), iat: now - 120, exp: now - 60, roles: vec![] });
+        assert_eq!(keys.verify(&token).expect_err("must fail").code, "token_expired");
     }
 
     #[test]

@@ -2,11 +2,14 @@
 
 pub mod auth;
 pub mod db;
+pub mod error;
 pub mod extract;
 pub mod health;
 pub mod layers;
+pub mod openapi;
 pub mod problem;
 pub mod settings;
 pub mod shutdown;
 
+pub use error::{Error, Result};
 pub use problem::Problem;

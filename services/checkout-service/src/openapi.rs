@@ -3,8 +3,8 @@
 use http_kit::Problem;
 use http_kit::extract::Json;
 use http_kit::health::HealthReport;
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::{Modify, OpenApi};
+use http_kit::openapi::BearerAuth;
+use utoipa::OpenApi;
 
 use crate::routes::{cart, checkouts, health, products, sessions};
 
@@ -19,18 +19,6 @@ use crate::routes::{cart, checkouts, health, products, sessions};
     modifiers(&BearerAuth),
 )]
 pub struct ApiDoc;
-
-struct BearerAuth;
-
-impl Modify for BearerAuth {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme(
-            "bearer",
-            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()),
-        );
-    }
-}
 
 /// `GET /openapi.json`.
 pub async fn serve() -> Json<utoipa::openapi::OpenApi> {

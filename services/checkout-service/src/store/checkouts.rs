@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use events::OrderLine;
+use http_kit::{Problem, Result, db};
 use sqlx::{PgExecutor, Postgres, Transaction};
 use uuid::Uuid;
 
@@ -35,9 +36,9 @@ pub struct Checkout {
 }
 
 /// Inserts a PENDING checkout; returns its database creation time. A second checkout of the
-/// same (session, cart version) violates `checkouts_session_cart_version_key`.
-pub async fn insert(tx: &mut Transaction<'_, Postgres>, new: &NewCheckout<'_>) -> Result<DateTime<Utc>, sqlx::Error> {
-    sqlx::query_scalar(
+/// same (session, cart version) is a 409.
+pub async fn insert(tx: &mut Transaction<'_, Postgres>, new: &NewCheckout<'_>) -> Result<DateTime<Utc>> {
+    let inserted = sqlx::query_scalar(
         "INSERT INTO checkouts
             (id, customer_id, session_id, cart_version, lines, total_minor, currency, card_token)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
@@ -52,7 +53,15 @@ pub async fn insert(tx: &mut Transaction<'_, Postgres>, new: &NewCheckout<'_>) -
     .bind(new.currency)
     .bind(new.card_token)
     .fetch_one(&mut **tx)
-    .await
+    .await;
+    match inserted {
+        Err(e) if db::unique_violation(&e) == Some("checkouts_session_cart_version_key") => Err(Problem::conflict(
+            "cart_already_checked_out",
+            "this version of the cart was already checked out; change the cart to check out again",
+        )
+        .into()),
+        other => Ok(other?),
+    }
 }
 
 pub async fn find(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<Checkout>, sqlx::Error> {

@@ -1,0 +1,9 @@
+//! checkout-service API tests: the real service on port 0, a fresh Postgres database per test,
+//! the real Redis with a key prefix per test.
+
+mod cart;
+mod checkouts;
+mod helpers;
+mod outages;
+mod service;
+mod sessions;

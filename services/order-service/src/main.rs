@@ -1,0 +1,23 @@
+use http_kit::settings::Env;
+use order_service::settings::Settings;
+use order_service::startup::Application;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let settings = match Settings::from_env(Env::from_process()) {
+        Ok(settings) => settings,
+        Err(e) => {
+            eprintln!("order-service: {e}");
+            std::process::exit(2);
+        }
+    };
+    telemetry::init(&settings.common.service_name, settings.common.log_format);
+    match std::env::args().nth(1).as_deref() {
+        Some("migrate") => order_service::startup::migrate(&settings).await,
+        None | Some("serve") => {
+            let app = Application::build(settings).await?;
+            app.run_until_stopped(http_kit::shutdown::on_signal()).await
+        }
+        Some(other) => anyhow::bail!("unknown command {other:?}: expected `serve` or `migrate`"),
+    }
+}

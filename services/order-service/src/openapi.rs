@@ -1,0 +1,23 @@
+//! The OpenAPI 3.1 document, generated from the handlers' annotations and types.
+
+use http_kit::Problem;
+use http_kit::extract::Json;
+use http_kit::health::HealthReport;
+use http_kit::openapi::BearerAuth;
+use utoipa::OpenApi;
+
+use crate::routes::{health, orders};
+
+#[derive(Debug, OpenApi)]
+#[openapi(
+    info(title = "orderflow order-service", description = "Orders and their status history."),
+    paths(orders::get, orders::list, orders::cancel, health::live, health::ready),
+    components(schemas(Problem, HealthReport)),
+    modifiers(&BearerAuth),
+)]
+pub struct ApiDoc;
+
+/// `GET /openapi.json`.
+pub async fn serve() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}

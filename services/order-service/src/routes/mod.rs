@@ -1,0 +1,23 @@
+//! The HTTP API: each resource owns its handlers; they are merged here.
+
+pub(crate) mod health;
+pub(crate) mod orders;
+
+use axum::Router;
+use axum::routing::{get, post};
+
+use crate::openapi;
+use crate::state::AppState;
+
+/// Every route of order-service, with the shared middleware.
+pub fn router(state: AppState) -> Router {
+    let routes = Router::new()
+        .route("/v1/orders", get(orders::list))
+        .route("/v1/orders/{id}", get(orders::get))
+        .route("/v1/orders/{id}/cancel", post(orders::cancel))
+        .route("/health/live", get(health::live))
+        .route("/health/ready", get(health::ready))
+        .route("/openapi.json", get(openapi::serve))
+        .with_state(state);
+    http_kit::layers::apply(routes)
+}

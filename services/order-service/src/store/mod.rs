@@ -1,0 +1,3 @@
+//! Data access (Postgres).
+
+pub mod orders;

@@ -1,0 +1,142 @@
+//! Orders and their status history. Every status change is an UPDATE guarded by the expected
+//! current status, so a replayed or out-of-order event is a no-op, never a corruption.
+
+use chrono::{DateTime, Utc};
+use events::OrderLine;
+use sqlx::{PgExecutor, Postgres, Transaction};
+use uuid::Uuid;
+
+use crate::domain::OrderStatus;
+
+/// An order to create from a `checkout.submitted` event.
+#[derive(Debug)]
+pub struct NewOrder<'a> {
+    pub checkout_id: Uuid,
+    pub customer_id: &'a str,
+    pub lines: &'a [OrderLine],
+    pub total_minor: i64,
+    pub currency: &'a str,
+}
+
+/// A stored order.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Order {
+    pub id: Uuid,
+    pub checkout_id: Uuid,
+    pub customer_id: String,
+    pub status: String,
+    pub cancel_reason: Option<String>,
+    pub lines: sqlx::types::Json<Vec<OrderLine>>,
+    pub total_minor: i64,
+    pub currency: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// One entry of an order's history.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct StatusChange {
+    pub status: String,
+    pub reason: Option<String>,
+    pub occurred_at: DateTime<Utc>,
+}
+
+const COLUMNS: &str = "id, checkout_id, customer_id, status, cancel_reason, lines, total_minor,
+    currency::text AS currency, created_at, updated_at";
+
+/// Creates the order of a checkout in PENDING_PAYMENT, with its first history entry.
+/// Returns `None` when the checkout already has an order (`orders.checkout_id` is unique).
+pub async fn insert(tx: &mut Transaction<'_, Postgres>, new: &NewOrder<'_>) -> Result<Option<Uuid>, sqlx::Error> {
+    sqlx::query_scalar(
+        "WITH created AS (
+            INSERT INTO orders (id, checkout_id, customer_id, status, lines, total_minor, currency)
+            VALUES ($1, $2, $3, 'PENDING_PAYMENT', $4, $5, $6)
+            ON CONFLICT (checkout_id) DO NOTHING
+            RETURNING id
+         ), history AS (
+            INSERT INTO order_status_history (order_id, status) SELECT id, 'PENDING_PAYMENT' FROM created
+         )
+         SELECT id FROM created",
+    )
+    .bind(Uuid::now_v7())
+    .bind(new.checkout_id)
+    .bind(new.customer_id)
+    .bind(sqlx::types::Json(new.lines))
+    .bind(new.total_minor)
+    .bind(new.currency)
+    .fetch_optional(&mut **tx)
+    .await
+}
+
+pub async fn find(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<Order>, sqlx::Error> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM orders WHERE id = $1")))
+        .bind(id)
+        .fetch_optional(db)
+        .await
+}
+
+/// Reads an order and locks it until the transaction ends.
+pub async fn find_for_update(tx: &mut Transaction<'_, Postgres>, id: Uuid) -> Result<Option<Order>, sqlx::Error> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM orders WHERE id = $1 FOR UPDATE")))
+        .bind(id)
+        .fetch_optional(&mut **tx)
+        .await
+}
+
+pub async fn history(db: impl PgExecutor<'_>, id: Uuid) -> Result<Vec<StatusChange>, sqlx::Error> {
+    sqlx::query_as("SELECT status, reason, occurred_at FROM order_status_history WHERE order_id = $1 ORDER BY id")
+        .bind(id)
+        .fetch_all(db)
+        .await
+}
+
+/// One page of orders, newest first, after `cursor` (keyset on the UUIDv7 id).
+/// `owner: None` lists every customer's orders (admins).
+pub async fn page(
+    db: impl PgExecutor<'_>,
+    owner: Option<&str>,
+    cursor: Option<Uuid>,
+    limit: i64,
+) -> Result<Vec<Order>, sqlx::Error> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM orders
+         WHERE ($1::text IS NULL OR customer_id = $1) AND ($2::uuid IS NULL OR id < $2)
+         ORDER BY id DESC LIMIT $3"
+    )))
+    .bind(owner)
+    .bind(cursor)
+    .bind(limit)
+    .fetch_all(db)
+    .await
+}
+
+/// Moves an order to `to` if it is in one of `from`, recording the change in its history.
+/// Returns the status it left, or `None` when it was not in `from` (a guarded no-op).
+pub async fn transition(
+    tx: &mut Transaction<'_, Postgres>,
+    id: Uuid,
+    from: &[OrderStatus],
+    to: OrderStatus,
+    reason: Option<&str>,
+) -> Result<Option<OrderStatus>, sqlx::Error> {
+    let from: Vec<&str> = from.iter().filter(|s| s.can_become(to)).map(|s| s.as_str()).collect();
+    let previous: Option<String> = sqlx::query_scalar(
+        "WITH current AS (
+            SELECT id, status FROM orders WHERE id = $1 AND status = ANY($2) FOR UPDATE
+         ), changed AS (
+            UPDATE orders SET status = $3, cancel_reason = $4, updated_at = now()
+            FROM current WHERE orders.id = current.id
+            RETURNING current.status AS previous
+         ), history AS (
+            INSERT INTO order_status_history (order_id, status, reason) SELECT $1, $3, $4 FROM changed
+         )
+         SELECT previous FROM changed",
+    )
+    .bind(id)
+    .bind(&from)
+    .bind(to.as_str())
+    .bind(reason)
+    .fetch_optional(&mut **tx)
+    .await?;
+    Ok(previous.as_deref().and_then(OrderStatus::parse))
+}
