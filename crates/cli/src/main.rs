@@ -6,12 +6,17 @@ use anyhow::{Context, bail};
 use http_kit::auth::JwtKeys;
 use secrecy::SecretString;
 
-const USAGE: &str = "usage: orderflowctl token --customer <id> [--admin] [--ttl <duration, e.g. 12h>]";
+const USAGE: &str =
+    "usage: orderflowctl token --customer <id> [--admin] [--ttl <duration, e.g. 12h>]";
 
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         Some("token") => token(&args[1..]),
+        Some("settings-table") => {
+            print!("{}", http_kit::settings::markdown_table());
+            Ok(())
+        }
         _ => bail!(USAGE),
     }
 }

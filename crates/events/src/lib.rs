@@ -112,7 +112,10 @@ mod tests {
     #[test]
     fn event_types_follow_the_naming_rule() {
         for ty in [CheckoutSubmitted::TYPE, OrderCancelled::TYPE] {
-            assert!(ty.starts_with("dev.orderflow.") && ty.ends_with(".v1"), "{ty}");
+            assert!(
+                ty.starts_with("dev.orderflow.") && ty.ends_with(".v1"),
+                "{ty}"
+            );
         }
         assert_eq!(topics::dlq(topics::ORDER), "orderflow.order.v1.dlq");
     }

@@ -60,7 +60,11 @@ impl JwtKeys {
             sub: customer.to_owned(),
             iat: now,
             exp: now + ttl.as_secs(),
-            roles: if admin { vec![ADMIN_ROLE.to_owned()] } else { vec![] },
+            roles: if admin {
+                vec![ADMIN_ROLE.to_owned()]
+            } else {
+                vec![]
+            },
         })
     }
 
@@ -209,14 +213,28 @@ mod tests {
     fn an_expired_token_is_rejected_as_expired() {
         let keys = keys("a-dev-secret-that-is-long-enough-for-hs256");
         let now = jsonwebtoken::get_current_timestamp();
-        let token = keys.sign(&Claims { sub: "alice".into(), iat: now - 120, exp: now - 60, roles: vec![] });
-        assert_eq!(keys.verify(&token).expect_err("must fail").code, "token_expired");
+        let token = keys.sign(&Claims {
+            sub: "alice".into(),
+            iat: now - 120,
+            exp: now - 60,
+            roles: vec![],
+        });
+        assert_eq!(
+            keys.verify(&token).expect_err("must fail").code,
+            "token_expired"
+        );
     }
 
     #[test]
     fn an_admin_sees_everything_and_a_customer_only_its_own() {
-        let alice = Caller { customer_id: "alice".into(), is_admin: false };
-        let admin = Caller { customer_id: "ops".into(), is_admin: true };
+        let alice = Caller {
+            customer_id: "alice".into(),
+            is_admin: false,
+        };
+        let admin = Caller {
+            customer_id: "ops".into(),
+            is_admin: true,
+        };
         assert!(alice.may_see("alice") && !alice.may_see("bob"));
         assert!(admin.may_see("bob"));
         assert_eq!(alice.owner_filter(), Some("alice"));

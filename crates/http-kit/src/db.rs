@@ -10,7 +10,11 @@ use crate::Problem;
 
 /// A lazily connecting pool: the service starts (and reports not-ready) while Postgres is down,
 /// and a request waits at most `acquire_timeout` for a connection before it is answered 503.
-pub fn pool(url: &SecretString, max: u32, acquire_timeout: Duration) -> Result<PgPool, sqlx::Error> {
+pub fn pool(
+    url: &SecretString,
+    max: u32,
+    acquire_timeout: Duration,
+) -> Result<PgPool, sqlx::Error> {
     let options: PgConnectOptions = url.expose_secret().parse()?;
     Ok(PgPoolOptions::new()
         .max_connections(max)

@@ -35,7 +35,9 @@ impl From<JsonRejection> for Problem {
             JsonRejection::JsonDataError(e) => {
                 // axum reports "<prefix>: <path>: <serde message>"; keep the path as the field.
                 let text = e.body_text();
-                let detail = text.split_once("target type: ").map_or(text.as_str(), |(_, d)| d);
+                let detail = text
+                    .split_once("target type: ")
+                    .map_or(text.as_str(), |(_, d)| d);
                 let problem = Problem::unprocessable("invalid_body", detail);
                 match detail.split_once(": ") {
                     Some((path, _)) if path != "." && !path.contains(' ') => problem.field(path),

@@ -53,7 +53,10 @@ impl IntoResponse for HealthReport {
 
 /// `/health/live`: the process answers.
 pub fn live() -> HealthReport {
-    HealthReport { status: "ok", checks: BTreeMap::new() }
+    HealthReport {
+        status: "ok",
+        checks: BTreeMap::new(),
+    }
 }
 
 /// Runs one dependency check under [`CHECK_TIMEOUT`].
@@ -84,8 +87,14 @@ mod tests {
     #[test]
     fn ready_only_when_every_dependency_is_up_and_not_draining() {
         let draining = Draining::default();
-        assert_eq!(ready(&draining, &[("postgres", true), ("redis", true)]).status, "ready");
-        assert_eq!(ready(&draining, &[("postgres", true), ("redis", false)]).status, "not_ready");
+        assert_eq!(
+            ready(&draining, &[("postgres", true), ("redis", true)]).status,
+            "ready"
+        );
+        assert_eq!(
+            ready(&draining, &[("postgres", true), ("redis", false)]).status,
+            "not_ready"
+        );
         draining.start();
         assert_eq!(ready(&draining, &[("postgres", true)]).status, "draining");
     }

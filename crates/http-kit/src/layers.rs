@@ -52,7 +52,9 @@ pub fn apply(router: Router) -> Router {
                         .on_request(())
                         .on_response(log_response),
                 )
-                .layer(CatchPanicLayer::custom(|_| Problem::internal().into_response())),
+                .layer(CatchPanicLayer::custom(|_| {
+                    Problem::internal().into_response()
+                })),
         )
 }
 

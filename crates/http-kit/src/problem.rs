@@ -9,36 +9,44 @@ use utoipa::ToSchema;
 pub const CONTENT_TYPE: &str = "application/problem+json";
 
 /// An RFC 9457 problem. `code` is stable and meant for programs; `detail` is for people.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone)]
 pub struct Problem {
+    pub code: &'static str,
+    pub title: &'static str,
+    pub status: u16,
+    pub detail: Option<String>,
+    pub field: Option<String>,
+    retry_after_secs: Option<u32>,
+    www_authenticate: bool,
+}
+
+/// The body of every error response (`application/problem+json`).
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Problem)]
+pub struct ProblemDetails {
     /// A URI reference naming the kind of problem: `/problems/<code>`.
     #[serde(rename = "type")]
     pub type_uri: String,
     /// Short summary of the kind of problem.
-    pub title: String,
+    pub title: &'static str,
     /// The HTTP status code.
     pub status: u16,
     /// Stable, machine-readable problem code.
-    pub code: String,
+    pub code: &'static str,
     /// What went wrong with this request.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
     /// The request field (body path, header, path or query parameter) at fault.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
-    #[serde(skip)]
-    retry_after_secs: Option<u32>,
-    #[serde(skip)]
-    www_authenticate: bool,
 }
 
 impl Problem {
-    pub fn new(status: StatusCode, code: &str, title: &str) -> Self {
+    pub fn new(status: StatusCode, code: &'static str, title: &'static str) -> Self {
         Self {
-            type_uri: format!("/problems/{code}"),
-            title: title.to_owned(),
+            title,
             status: status.as_u16(),
-            code: code.to_owned(),
+            code,
             detail: None,
             field: None,
             retry_after_secs: None,
@@ -61,29 +69,34 @@ impl Problem {
     }
 
     /// 400: the request is malformed (syntax, header, path or query).
-    pub fn bad_request(code: &str, detail: impl Into<String>) -> Self {
+    pub fn bad_request(code: &'static str, detail: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, code, "Bad request").detail(detail)
     }
 
     /// 422: well-formed, but a value is not acceptable.
-    pub fn unprocessable(code: &str, detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::UNPROCESSABLE_ENTITY, code, "Unprocessable content").detail(detail)
+    pub fn unprocessable(code: &'static str, detail: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            code,
+            "Unprocessable content",
+        )
+        .detail(detail)
     }
 
-    pub fn not_found(code: &str, detail: impl Into<String>) -> Self {
+    pub fn not_found(code: &'static str, detail: impl Into<String>) -> Self {
         Self::new(StatusCode::NOT_FOUND, code, "Not found").detail(detail)
     }
 
-    pub fn conflict(code: &str, detail: impl Into<String>) -> Self {
+    pub fn conflict(code: &'static str, detail: impl Into<String>) -> Self {
         Self::new(StatusCode::CONFLICT, code, "Conflict").detail(detail)
     }
 
-    pub fn forbidden(code: &str, detail: impl Into<String>) -> Self {
+    pub fn forbidden(code: &'static str, detail: impl Into<String>) -> Self {
         Self::new(StatusCode::FORBIDDEN, code, "Forbidden").detail(detail)
     }
 
     /// 401 with `WWW-Authenticate: Bearer`.
-    pub fn unauthorized(code: &str, detail: impl Into<String>) -> Self {
+    pub fn unauthorized(code: &'static str, detail: impl Into<String>) -> Self {
         let mut problem = Self::new(StatusCode::UNAUTHORIZED, code, "Unauthorized").detail(detail);
         problem.www_authenticate = true;
         problem
@@ -111,12 +124,26 @@ impl Problem {
     }
 }
 
+impl Problem {
+    /// The wire form of this problem.
+    pub fn details(self) -> ProblemDetails {
+        ProblemDetails {
+            type_uri: format!("/problems/{}", self.code),
+            title: self.title,
+            status: self.status,
+            code: self.code,
+            detail: self.detail,
+            field: self.field,
+        }
+    }
+}
+
 impl IntoResponse for Problem {
     fn into_response(self) -> Response {
         let status = self.status();
         let retry_after = self.retry_after_secs;
         let www_authenticate = self.www_authenticate;
-        let mut response = (status, axum::Json(self)).into_response();
+        let mut response = (status, axum::Json(self.details())).into_response();
         let headers = response.headers_mut();
         headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE));
         if let Some(secs) = retry_after {
@@ -164,7 +191,10 @@ mod tests {
     #[test]
     fn problem_type_is_derived_from_its_code() {
         let problem = Problem::conflict("order_not_cancellable", "already cancelled");
-        assert_eq!(problem.type_uri, "/problems/order_not_cancellable");
         assert_eq!(problem.status(), StatusCode::CONFLICT);
+        assert_eq!(
+            problem.details().type_uri,
+            "/problems/order_not_cancellable"
+        );
     }
 }

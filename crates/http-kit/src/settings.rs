@@ -25,20 +25,107 @@ const CHECKOUT: &[&str] = &["checkout-service"];
 
 /// Every variable the services read, with its default and meaning.
 pub const VARIABLES: &[Variable] = &[
-    Variable { name: "HTTP_ADDR", default: Some("0.0.0.0:8080"), services: BOTH, help: "Address the HTTP server listens on." },
-    Variable { name: "DATABASE_URL", default: None, services: BOTH, help: "Postgres URL of the service's own database (secret: it may hold a password)." },
-    Variable { name: "DB_POOL_MAX", default: Some("10"), services: BOTH, help: "Most Postgres connections one process holds." },
-    Variable { name: "DB_ACQUIRE_TIMEOUT", default: Some("2s"), services: BOTH, help: "How long a request waits for a connection before it is answered 503." },
-    Variable { name: "AUTH_JWT_SECRET", default: None, services: BOTH, help: "HS256 secret that verifies bearer tokens, at least 32 bytes (secret)." },
-    Variable { name: "SESSION_STORE", default: Some("redis://127.0.0.1:6379"), services: CHECKOUT, help: "Redis URL of the session and cart store." },
-    Variable { name: "SESSION_TTL", default: Some("2h"), services: CHECKOUT, help: "Sliding lifetime of an idle session and its cart." },
-    Variable { name: "SESSION_COOKIE_SECURE", default: Some("false"), services: CHECKOUT, help: "Mark the session cookie `Secure` (set true behind HTTPS)." },
-    Variable { name: "REDIS_KEY_PREFIX", default: Some("orderflow"), services: CHECKOUT, help: "Prefix of every Redis key, so several deployments or tests can share one Redis." },
-    Variable { name: "IDEMPOTENCY_RETENTION", default: Some("24h"), services: CHECKOUT, help: "How long an Idempotency-Key and its response are kept." },
-    Variable { name: "OTEL_SERVICE_NAME", default: Some(""), services: BOTH, help: "Service name in logs and traces (empty: the binary's name)." },
-    Variable { name: "LOG_FORMAT", default: Some("json"), services: BOTH, help: "`json` (one object per line) or `pretty`." },
-    Variable { name: "RUST_LOG", default: Some("info"), services: BOTH, help: "Log filter, tracing-subscriber EnvFilter syntax." },
+    Variable {
+        name: "HTTP_ADDR",
+        default: Some("0.0.0.0:8080"),
+        services: BOTH,
+        help: "Address the HTTP server listens on.",
+    },
+    Variable {
+        name: "DATABASE_URL",
+        default: None,
+        services: BOTH,
+        help: "Postgres URL of the service's own database (secret: it may hold a password).",
+    },
+    Variable {
+        name: "DB_POOL_MAX",
+        default: Some("10"),
+        services: BOTH,
+        help: "Most Postgres connections one process holds.",
+    },
+    Variable {
+        name: "DB_ACQUIRE_TIMEOUT",
+        default: Some("2s"),
+        services: BOTH,
+        help: "How long a request waits for a connection before it is answered 503.",
+    },
+    Variable {
+        name: "AUTH_JWT_SECRET",
+        default: None,
+        services: BOTH,
+        help: "HS256 secret that verifies bearer tokens, at least 32 bytes (secret).",
+    },
+    Variable {
+        name: "SESSION_STORE",
+        default: Some("redis://127.0.0.1:6379"),
+        services: CHECKOUT,
+        help: "Redis URL of the session and cart store.",
+    },
+    Variable {
+        name: "SESSION_TTL",
+        default: Some("2h"),
+        services: CHECKOUT,
+        help: "Sliding lifetime of an idle session and its cart.",
+    },
+    Variable {
+        name: "SESSION_COOKIE_SECURE",
+        default: Some("false"),
+        services: CHECKOUT,
+        help: "Mark the session cookie `Secure` (set true behind HTTPS).",
+    },
+    Variable {
+        name: "REDIS_KEY_PREFIX",
+        default: Some("orderflow"),
+        services: CHECKOUT,
+        help: "Prefix of every Redis key, so several deployments or tests can share one Redis.",
+    },
+    Variable {
+        name: "IDEMPOTENCY_RETENTION",
+        default: Some("24h"),
+        services: CHECKOUT,
+        help: "How long an Idempotency-Key and its response are kept.",
+    },
+    Variable {
+        name: "OTEL_SERVICE_NAME",
+        default: Some(""),
+        services: BOTH,
+        help: "Service name in logs and traces (empty: the binary's name).",
+    },
+    Variable {
+        name: "LOG_FORMAT",
+        default: Some("json"),
+        services: BOTH,
+        help: "`json` (one object per line) or `pretty`.",
+    },
+    Variable {
+        name: "RUST_LOG",
+        default: Some("info"),
+        services: BOTH,
+        help: "Log filter, tracing-subscriber EnvFilter syntax.",
+    },
 ];
+
+/// The README's configuration table, generated from [`VARIABLES`].
+pub fn markdown_table() -> String {
+    let mut table = String::from("| Variable | Default | Read by | Meaning |\n|---|---|---|---|\n");
+    for v in VARIABLES {
+        let default = match v.default {
+            None => "required".to_owned(),
+            Some("") => "(empty)".to_owned(),
+            Some(d) => format!("`{d}`"),
+        };
+        let services = if v.services.len() > 1 {
+            "both".to_owned()
+        } else {
+            v.services.join(", ")
+        };
+        table.push_str(&format!(
+            "| `{}` | {default} | {services} | {} |\n",
+            v.name, v.help
+        ));
+    }
+    table
+}
 
 /// Why the settings could not be loaded: every bad variable, each named.
 #[derive(Debug, thiserror::Error)]
@@ -62,8 +149,14 @@ impl Env {
     pub fn from_pairs<K: Into<String>, V: Into<String>>(
         pairs: impl IntoIterator<Item = (K, V)>,
     ) -> Self {
-        let values = pairs.into_iter().map(|(k, v)| (k.into(), v.into())).collect();
-        Self { values, errors: Vec::new() }
+        let values = pairs
+            .into_iter()
+            .map(|(k, v)| (k.into(), v.into()))
+            .collect();
+        Self {
+            values,
+            errors: Vec::new(),
+        }
     }
 
     fn raw(&mut self, name: &str) -> Option<String> {
@@ -71,7 +164,12 @@ impl Env {
             .iter()
             .find(|v| v.name == name)
             .unwrap_or_else(|| panic!("{name} is read but missing from settings::VARIABLES"));
-        match self.values.get(name).cloned().or(variable.default.map(str::to_owned)) {
+        match self
+            .values
+            .get(name)
+            .cloned()
+            .or(variable.default.map(str::to_owned))
+        {
             Some(value) => Some(value),
             None => {
                 self.errors.push(format!("{name}: required but not set"));
@@ -120,11 +218,14 @@ impl Env {
         match humantime::parse_duration(raw.trim()) {
             Ok(d) if !d.is_zero() => Some(d),
             Ok(_) => {
-                self.errors.push(format!("{name}: must be more than zero (got {raw:?})"));
+                self.errors
+                    .push(format!("{name}: must be more than zero (got {raw:?})"));
                 None
             }
             Err(e) => {
-                self.errors.push(format!("{name}: {e}, expected e.g. `2s` or `24h` (got {raw:?})"));
+                self.errors.push(format!(
+                    "{name}: {e}, expected e.g. `2s` or `24h` (got {raw:?})"
+                ));
                 None
             }
         }
@@ -134,7 +235,8 @@ impl Env {
     pub fn secret(&mut self, name: &str, min_len: usize) -> Option<SecretString> {
         let raw = self.raw(name)?;
         if raw.len() < min_len {
-            self.errors.push(format!("{name}: must be at least {min_len} bytes long"));
+            self.errors
+                .push(format!("{name}: must be at least {min_len} bytes long"));
             return None;
         }
         Some(SecretString::from(raw))
@@ -151,7 +253,11 @@ impl Env {
 
     /// Ends reading: every error so far, or success.
     pub fn finish(self) -> Result<(), SettingsError> {
-        if self.errors.is_empty() { Ok(()) } else { Err(SettingsError(self.errors)) }
+        if self.errors.is_empty() {
+            Ok(())
+        } else {
+            Err(SettingsError(self.errors))
+        }
     }
 }
 
@@ -172,14 +278,21 @@ impl CommonSettings {
     pub fn read(env: &mut Env, binary_name: &str) -> Option<Self> {
         let http_addr = env.parse("HTTP_ADDR");
         let database_url = env.secret("DATABASE_URL", 1).filter(|url| {
-            let valid = url.expose_secret().parse::<sqlx::postgres::PgConnectOptions>().is_ok();
+            let valid = url
+                .expose_secret()
+                .parse::<sqlx::postgres::PgConnectOptions>()
+                .is_ok();
             if !valid {
                 env.invalid("DATABASE_URL", "not a valid postgres:// URL");
             }
             valid
         });
         let db_pool_max = env.parse_checked("DB_POOL_MAX", |n: &u32| {
-            if (1..=1000).contains(n) { Ok(()) } else { Err("must be between 1 and 1000") }
+            if (1..=1000).contains(n) {
+                Ok(())
+            } else {
+                Err("must be between 1 and 1000")
+            }
         });
         let db_acquire_timeout = env.duration("DB_ACQUIRE_TIMEOUT");
         let jwt_secret = env.secret("AUTH_JWT_SECRET", 32);
@@ -208,7 +321,10 @@ mod tests {
 
     #[test]
     fn defaults_fill_what_is_not_set() {
-        let mut env = Env::from_pairs([("DATABASE_URL", "postgres://x/y"), ("AUTH_JWT_SECRET", SECRET)]);
+        let mut env = Env::from_pairs([
+            ("DATABASE_URL", "postgres://x/y"),
+            ("AUTH_JWT_SECRET", SECRET),
+        ]);
         let common = CommonSettings::read(&mut env, "order-service").expect("valid");
         env.finish().expect("no errors");
         assert_eq!(common.db_pool_max, 10);
@@ -229,7 +345,10 @@ mod tests {
         for name in ["AUTH_JWT_SECRET", "DB_POOL_MAX", "DB_ACQUIRE_TIMEOUT"] {
             assert!(message.contains(name), "{name} missing from {message}");
         }
-        assert!(!message.contains("short"), "a secret must not be echoed: {message}");
+        assert!(
+            !message.contains("short"),
+            "a secret must not be echoed: {message}"
+        );
     }
 
     #[test]
@@ -248,6 +367,11 @@ mod tests {
             ("DB_POOL_MAX", "0"),
         ]);
         assert!(CommonSettings::read(&mut env, "order-service").is_none());
-        assert!(env.finish().expect_err("must fail").to_string().contains("DB_POOL_MAX"));
+        assert!(
+            env.finish()
+                .expect_err("must fail")
+                .to_string()
+                .contains("DB_POOL_MAX")
+        );
     }
 }

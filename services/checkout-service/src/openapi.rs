@@ -1,9 +1,9 @@
 //! The OpenAPI 3.1 document, generated from the handlers' annotations and types.
 
-use http_kit::Problem;
 use http_kit::extract::Json;
 use http_kit::health::HealthReport;
 use http_kit::openapi::BearerAuth;
+use http_kit::problem::ProblemDetails;
 use utoipa::OpenApi;
 
 use crate::routes::{cart, checkouts, health, products, sessions};
@@ -15,7 +15,7 @@ use crate::routes::{cart, checkouts, health, products, sessions};
         sessions::create, products::list, cart::get, cart::put_item, cart::remove_item, cart::clear,
         checkouts::create, checkouts::get, health::live, health::ready,
     ),
-    components(schemas(Problem, HealthReport)),
+    components(schemas(ProblemDetails, HealthReport)),
     modifiers(&BearerAuth),
 )]
 pub struct ApiDoc;

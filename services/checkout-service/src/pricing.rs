@@ -26,12 +26,19 @@ pub async fn price(db: impl PgExecutor<'_>, cart: &Cart) -> Result<PricedCart> {
     let mut priced = PricedCart::default();
     for (sku, &quantity) in &cart.items {
         let product = products.iter().find(|p| &p.sku == sku).ok_or_else(|| {
-            Problem::unprocessable("unknown_sku", format!("{sku} is no longer in the catalog; remove it from the cart"))
-                .field("sku")
+            Problem::unprocessable(
+                "unknown_sku",
+                format!("{sku} is no longer in the catalog; remove it from the cart"),
+            )
+            .field("sku")
         })?;
         match &priced.currency {
             Some(currency) if currency != &product.currency => {
-                return Err(Problem::unprocessable("mixed_currencies", "a cart must be in one currency").into());
+                return Err(Problem::unprocessable(
+                    "mixed_currencies",
+                    "a cart must be in one currency",
+                )
+                .into());
             }
             _ => priced.currency = Some(product.currency.clone()),
         }
@@ -39,7 +46,9 @@ pub async fn price(db: impl PgExecutor<'_>, cart: &Cart) -> Result<PricedCart> {
             .price_minor
             .checked_mul(i64::from(quantity))
             .and_then(|line| priced.total_minor.checked_add(line))
-            .ok_or_else(|| Problem::unprocessable("total_too_large", "the cart total is too large"))?;
+            .ok_or_else(|| {
+                Problem::unprocessable("total_too_large", "the cart total is too large")
+            })?;
         priced.lines.push(OrderLine {
             sku: sku.clone(),
             name: product.name.clone(),

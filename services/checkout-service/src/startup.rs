@@ -27,8 +27,12 @@ pub struct Application {
 impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let common = &settings.common;
-        let db = http_kit::db::pool(&common.database_url, common.db_pool_max, common.db_acquire_timeout)
-            .context("DATABASE_URL")?;
+        let db = http_kit::db::pool(
+            &common.database_url,
+            common.db_pool_max,
+            common.db_acquire_timeout,
+        )
+        .context("DATABASE_URL")?;
         let redis = redis::Client::open(settings.session_store.expose_secret())
             .context("SESSION_STORE is not a valid redis URL")?;
         let state = AppState {
@@ -51,7 +55,10 @@ impl Application {
 
     /// The bound port (tests bind port 0).
     pub fn port(&self) -> u16 {
-        self.listener.local_addr().map(|a| a.port()).unwrap_or_default()
+        self.listener
+            .local_addr()
+            .map(|a| a.port())
+            .unwrap_or_default()
     }
 
     /// Serves until `shutdown` fires, then drains in-flight requests and returns.
@@ -74,7 +81,10 @@ impl Application {
 pub async fn migrate(settings: &Settings) -> anyhow::Result<()> {
     let common = &settings.common;
     let db = http_kit::db::pool(&common.database_url, 1, Duration::from_secs(30))?;
-    MIGRATOR.run(&db).await.context("migrating the checkout database")?;
+    MIGRATOR
+        .run(&db)
+        .await
+        .context("migrating the checkout database")?;
     tracing::info!("checkout database migrated");
     Ok(())
 }

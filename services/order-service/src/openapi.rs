@@ -1,9 +1,9 @@
 //! The OpenAPI 3.1 document, generated from the handlers' annotations and types.
 
-use http_kit::Problem;
 use http_kit::extract::Json;
 use http_kit::health::HealthReport;
 use http_kit::openapi::BearerAuth;
+use http_kit::problem::ProblemDetails;
 use utoipa::OpenApi;
 
 use crate::routes::{health, orders};
@@ -12,7 +12,7 @@ use crate::routes::{health, orders};
 #[openapi(
     info(title = "orderflow order-service", description = "Orders and their status history."),
     paths(orders::get, orders::list, orders::cancel, health::live, health::ready),
-    components(schemas(Problem, HealthReport)),
+    components(schemas(ProblemDetails, HealthReport)),
     modifiers(&BearerAuth),
 )]
 pub struct ApiDoc;

@@ -24,18 +24,33 @@ pub struct Application {
 impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let common = &settings.common;
-        let db = http_kit::db::pool(&common.database_url, common.db_pool_max, common.db_acquire_timeout)
-            .context("DATABASE_URL")?;
-        let state = AppState { db, keys: JwtKeys::hs256(&common.jwt_secret), draining: Draining::default() };
+        let db = http_kit::db::pool(
+            &common.database_url,
+            common.db_pool_max,
+            common.db_acquire_timeout,
+        )
+        .context("DATABASE_URL")?;
+        let state = AppState {
+            db,
+            keys: JwtKeys::hs256(&common.jwt_secret),
+            draining: Draining::default(),
+        };
         let listener = TcpListener::bind(common.http_addr)
             .await
             .with_context(|| format!("cannot listen on HTTP_ADDR {}", common.http_addr))?;
-        Ok(Self { listener, router: routes::router(state.clone()), state })
+        Ok(Self {
+            listener,
+            router: routes::router(state.clone()),
+            state,
+        })
     }
 
     /// The bound port (tests bind port 0).
     pub fn port(&self) -> u16 {
-        self.listener.local_addr().map(|a| a.port()).unwrap_or_default()
+        self.listener
+            .local_addr()
+            .map(|a| a.port())
+            .unwrap_or_default()
     }
 
     /// The database pool (tests seed orders through the data layer with it).
@@ -56,7 +71,10 @@ impl Application {
 /// Applies the migrations (the Kubernetes Job and `make up` run this).
 pub async fn migrate(settings: &Settings) -> anyhow::Result<()> {
     let db = http_kit::db::pool(&settings.common.database_url, 1, Duration::from_secs(30))?;
-    MIGRATOR.run(&db).await.context("migrating the order database")?;
+    MIGRATOR
+        .run(&db)
+        .await
+        .context("migrating the order database")?;
     tracing::info!("order database migrated");
     Ok(())
 }

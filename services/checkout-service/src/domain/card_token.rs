@@ -14,7 +14,10 @@ impl CardToken {
         if valid {
             Ok(Self(raw.to_owned()))
         } else {
-            Err("card_token must look like `tok_visa`: `tok_` then up to 60 of A-Z, a-z, 0-9, '_'".to_owned())
+            Err(
+                "card_token must look like `tok_visa`: `tok_` then up to 60 of A-Z, a-z, 0-9, '_'"
+                    .to_owned(),
+            )
         }
     }
 
@@ -36,14 +39,26 @@ mod tests {
 
     #[test]
     fn test_card_tokens_are_accepted() {
-        for raw in ["tok_visa", "tok_chargeDeclined", "tok_insufficientFunds", "tok_processingError"] {
+        for raw in [
+            "tok_visa",
+            "tok_chargeDeclined",
+            "tok_insufficientFunds",
+            "tok_processingError",
+        ] {
             assert!(CardToken::parse(raw).is_ok(), "{raw} rejected");
         }
     }
 
     #[test]
     fn anything_else_is_rejected() {
-        for raw in ["", "tok_", "visa", "tok_vi sa", "tok_<script>", &format!("tok_{}", "a".repeat(61))] {
+        for raw in [
+            "",
+            "tok_",
+            "visa",
+            "tok_vi sa",
+            "tok_<script>",
+            &format!("tok_{}", "a".repeat(61)),
+        ] {
             assert!(CardToken::parse(raw).is_err(), "{raw:?} accepted");
         }
     }

@@ -6,7 +6,9 @@ impl IdempotencyKey {
     pub fn parse(raw: &str) -> Result<Self, String> {
         let valid = !raw.is_empty()
             && raw.len() <= 128
-            && raw.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b));
+            && raw
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b));
         if valid {
             Ok(Self(raw.to_owned()))
         } else {

@@ -9,7 +9,10 @@ impl Quantity {
         if (1..=Self::MAX).contains(&raw) {
             Ok(Self(u32::try_from(raw).map_err(|e| e.to_string())?))
         } else {
-            Err(format!("quantity must be between 1 and {}, got {raw}", Self::MAX))
+            Err(format!(
+                "quantity must be between 1 and {}, got {raw}",
+                Self::MAX
+            ))
         }
     }
 

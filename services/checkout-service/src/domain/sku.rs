@@ -9,7 +9,9 @@ impl Sku {
         let valid = !raw.is_empty()
             && raw.len() <= 32
             && !raw.starts_with('-')
-            && raw.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'-');
+            && raw
+                .bytes()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'-');
         if valid {
             Ok(Self(raw.to_owned()))
         } else {

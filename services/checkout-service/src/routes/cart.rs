@@ -2,6 +2,7 @@ use axum::extract::State;
 use http_kit::Problem;
 use http_kit::auth::Caller;
 use http_kit::extract::{Json, Path};
+use http_kit::problem::ProblemDetails;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -43,7 +44,11 @@ pub struct SetQuantity {
 }
 
 async fn view(state: &AppState, session: Uuid, cart: Cart) -> Result<Json<CartView>> {
-    let PricedCart { lines, total_minor, currency } = pricing::price(&state.db, &cart).await?;
+    let PricedCart {
+        lines,
+        total_minor,
+        currency,
+    } = pricing::price(&state.db, &cart).await?;
     let items = lines
         .into_iter()
         .map(|l| CartLineView {
@@ -54,7 +59,13 @@ async fn view(state: &AppState, session: Uuid, cart: Cart) -> Result<Json<CartVi
             unit_price_minor: l.unit_price_minor,
         })
         .collect();
-    Ok(Json(CartView { session_id: session, version: cart.version, items, total_minor, currency }))
+    Ok(Json(CartView {
+        session_id: session,
+        version: cart.version,
+        items,
+        total_minor,
+        currency,
+    }))
 }
 
 fn parse_sku(raw: &str) -> Result<Sku> {
@@ -66,13 +77,17 @@ fn parse_sku(raw: &str) -> Result<Sku> {
     params(("X-Session-Id" = Uuid, Header, description = "Session id (or the session_id cookie)")),
     responses(
         (status = 200, description = "The cart", body = CartView),
-        (status = 400, description = "No or malformed session id", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "The session is bound to a customer; no or bad token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The session belongs to another customer", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "Session unknown or expired", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "A dependency is unavailable", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "No or malformed session id", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 401, description = "The session is bound to a customer; no or bad token", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 403, description = "The session belongs to another customer", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 404, description = "Session unknown or expired", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 503, description = "A dependency is unavailable", body = ProblemDetails, content_type = "application/problem+json"),
     ))]
-pub async fn get(State(state): State<AppState>, caller: Option<Caller>, SessionRef(session): SessionRef) -> Result<Json<CartView>> {
+pub async fn get(
+    State(state): State<AppState>,
+    caller: Option<Caller>,
+    SessionRef(session): SessionRef,
+) -> Result<Json<CartView>> {
     let cart = state.sessions.cart(session, caller.as_ref()).await?;
     view(&state, session, cart).await
 }
@@ -83,14 +98,14 @@ pub async fn get(State(state): State<AppState>, caller: Option<Caller>, SessionR
     request_body = SetQuantity,
     responses(
         (status = 200, description = "The updated cart", body = CartView),
-        (status = 400, description = "Malformed request", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "The session is bound to a customer; no or bad token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The session belongs to another customer", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "Session unknown or expired", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Unknown SKU, bad quantity or full cart", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "A dependency is unavailable", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Malformed request", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 401, description = "The session is bound to a customer; no or bad token", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 403, description = "The session belongs to another customer", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 404, description = "Session unknown or expired", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 415, description = "Body is not JSON", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 422, description = "Unknown SKU, bad quantity or full cart", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 503, description = "A dependency is unavailable", body = ProblemDetails, content_type = "application/problem+json"),
     ))]
 pub async fn put_item(
     State(state): State<AppState>,
@@ -103,9 +118,16 @@ pub async fn put_item(
     let quantity = Quantity::parse(body.quantity)
         .map_err(|e| Problem::unprocessable("invalid_quantity", e).field("quantity"))?;
     if !catalog::exists(&state.db, sku.as_str()).await? {
-        return Err(Problem::unprocessable("unknown_sku", format!("{sku} is not in the catalog")).field("sku").into());
+        return Err(
+            Problem::unprocessable("unknown_sku", format!("{sku} is not in the catalog"))
+                .field("sku")
+                .into(),
+        );
     }
-    let cart = state.sessions.change(session, caller.as_ref(), &CartChange::Set(sku, quantity)).await?;
+    let cart = state
+        .sessions
+        .change(session, caller.as_ref(), &CartChange::Set(sku, quantity))
+        .await?;
     view(&state, session, cart).await
 }
 
@@ -114,11 +136,11 @@ pub async fn put_item(
     params(("sku" = String, Path, description = "Catalog SKU"), ("X-Session-Id" = Uuid, Header, description = "Session id (or the session_id cookie)")),
     responses(
         (status = 200, description = "The updated cart", body = CartView),
-        (status = 400, description = "Malformed request", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "The session is bound to a customer; no or bad token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The session belongs to another customer", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "Session unknown or expired", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "A dependency is unavailable", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Malformed request", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 401, description = "The session is bound to a customer; no or bad token", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 403, description = "The session belongs to another customer", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 404, description = "Session unknown or expired", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 503, description = "A dependency is unavailable", body = ProblemDetails, content_type = "application/problem+json"),
     ))]
 pub async fn remove_item(
     State(state): State<AppState>,
@@ -127,7 +149,10 @@ pub async fn remove_item(
     Path(sku): Path<String>,
 ) -> Result<Json<CartView>> {
     let sku = parse_sku(&sku)?;
-    let cart = state.sessions.change(session, caller.as_ref(), &CartChange::Remove(sku)).await?;
+    let cart = state
+        .sessions
+        .change(session, caller.as_ref(), &CartChange::Remove(sku))
+        .await?;
     view(&state, session, cart).await
 }
 
@@ -136,13 +161,20 @@ pub async fn remove_item(
     params(("X-Session-Id" = Uuid, Header, description = "Session id (or the session_id cookie)")),
     responses(
         (status = 200, description = "The emptied cart", body = CartView),
-        (status = 400, description = "No or malformed session id", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "The session is bound to a customer; no or bad token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The session belongs to another customer", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "Session unknown or expired", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "A dependency is unavailable", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "No or malformed session id", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 401, description = "The session is bound to a customer; no or bad token", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 403, description = "The session belongs to another customer", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 404, description = "Session unknown or expired", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 503, description = "A dependency is unavailable", body = ProblemDetails, content_type = "application/problem+json"),
     ))]
-pub async fn clear(State(state): State<AppState>, caller: Option<Caller>, SessionRef(session): SessionRef) -> Result<Json<CartView>> {
-    let cart = state.sessions.change(session, caller.as_ref(), &CartChange::Clear).await?;
+pub async fn clear(
+    State(state): State<AppState>,
+    caller: Option<Caller>,
+    SessionRef(session): SessionRef,
+) -> Result<Json<CartView>> {
+    let cart = state
+        .sessions
+        .change(session, caller.as_ref(), &CartChange::Clear)
+        .await?;
     view(&state, session, cart).await
 }

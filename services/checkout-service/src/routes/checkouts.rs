@@ -8,6 +8,7 @@ use events::{CheckoutSubmitted, OrderLine};
 use http_kit::Problem;
 use http_kit::auth::Caller;
 use http_kit::extract::{Json, Path};
+use http_kit::problem::ProblemDetails;
 use outbox::TraceContext;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -73,15 +74,20 @@ impl<S: Send + Sync> FromRequestParts<S> for IdempotencyKeyHeader {
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
         let value = parts.headers.get(IDEMPOTENCY_KEY).ok_or_else(|| {
-            Problem::bad_request("idempotency_key_required", "send an `Idempotency-Key` header (a UUID is a good key)")
-                .field("Idempotency-Key")
+            Problem::bad_request(
+                "idempotency_key_required",
+                "send an `Idempotency-Key` header (a UUID is a good key)",
+            )
+            .field("Idempotency-Key")
         })?;
         value
             .to_str()
             .map_err(|e| e.to_string())
             .and_then(IdempotencyKey::parse)
             .map(IdempotencyKeyHeader)
-            .map_err(|e| Problem::bad_request("invalid_idempotency_key", e).field("Idempotency-Key"))
+            .map_err(|e| {
+                Problem::bad_request("invalid_idempotency_key", e).field("Idempotency-Key")
+            })
     }
 }
 
@@ -96,15 +102,15 @@ impl<S: Send + Sync> FromRequestParts<S> for IdempotencyKeyHeader {
     responses(
         (status = 202, description = "Accepted; poll the Location", body = CheckoutAccepted,
             headers(("Location" = String, description = "URL of the checkout"))),
-        (status = 400, description = "Malformed request or missing Idempotency-Key", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No, bad or expired token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The session belongs to another customer", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "Session unknown or expired", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "This cart version was already checked out", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Empty cart, bad card token, or key reused with another body", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "A dependency is unavailable", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Malformed request or missing Idempotency-Key", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 401, description = "No, bad or expired token", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 403, description = "The session belongs to another customer", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 404, description = "Session unknown or expired", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 409, description = "This cart version was already checked out", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 415, description = "Body is not JSON", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 422, description = "Empty cart, bad card token, or key reused with another body", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 503, description = "A dependency is unavailable", body = ProblemDetails, content_type = "application/problem+json"),
     ))]
 pub async fn create(
     State(state): State<AppState>,
@@ -115,7 +121,11 @@ pub async fn create(
 ) -> Result<Response> {
     let card_token = CardToken::parse(&body.payment.card_token)
         .map_err(|e| Problem::unprocessable("invalid_card_token", e).field("payment.card_token"))?;
-    let scope = Scope { customer_id: &caller.customer_id, route: ROUTE, key: key.as_str() };
+    let scope = Scope {
+        customer_id: &caller.customer_id,
+        route: ROUTE,
+        key: key.as_str(),
+    };
     let fingerprint = fingerprint(session, &body);
 
     let mut tx = state.db.begin().await?;
@@ -124,21 +134,28 @@ pub async fn create(
     }
     let cart = state.sessions.cart(session, Some(&caller)).await?;
     if cart.items.is_empty() {
-        return Err(Problem::unprocessable("cart_empty", "the cart is empty; add items before checking out").into());
+        return Err(Problem::unprocessable(
+            "cart_empty",
+            "the cart is empty; add items before checking out",
+        )
+        .into());
     }
     let priced = pricing::price(&mut *tx, &cart).await?;
     let checkout_id = Uuid::now_v7();
     let currency = priced.currency.unwrap_or_default();
-    let created_at = checkouts::insert(&mut tx, &NewCheckout {
-        id: checkout_id,
-        customer_id: &caller.customer_id,
-        session_id: session,
-        cart_version: cart.version,
-        lines: &priced.lines,
-        total_minor: priced.total_minor,
-        currency: &currency,
-        card_token: card_token.as_str(),
-    })
+    let created_at = checkouts::insert(
+        &mut tx,
+        &NewCheckout {
+            id: checkout_id,
+            customer_id: &caller.customer_id,
+            session_id: session,
+            cart_version: cart.version,
+            lines: &priced.lines,
+            total_minor: priced.total_minor,
+            currency: &currency,
+            card_token: card_token.as_str(),
+        },
+    )
     .await?;
     let event = CheckoutSubmitted {
         checkout_id,
@@ -149,10 +166,20 @@ pub async fn create(
         submitted_at: created_at,
     };
     outbox::enqueue(&mut tx, checkout_id, &event, &TraceContext::default()).await?;
-    let accepted = CheckoutAccepted { checkout_id, status: "PENDING".to_owned() };
+    let accepted = CheckoutAccepted {
+        checkout_id,
+        status: "PENDING".to_owned(),
+    };
     let body = serde_json::to_value(&accepted).map_err(|_| Problem::internal())?;
     let location = format!("/v1/checkouts/{checkout_id}");
-    idempotency::complete(&mut tx, scope, StatusCode::ACCEPTED.as_u16(), &body, Some(&location)).await?;
+    idempotency::complete(
+        &mut tx,
+        scope,
+        StatusCode::ACCEPTED.as_u16(),
+        &body,
+        Some(&location),
+    )
+    .await?;
     tx.commit().await?;
     tracing::info!(%checkout_id, cart_version = cart.version, "checkout submitted");
     Ok(respond(StatusCode::ACCEPTED, body, Some(&location), false))
@@ -163,12 +190,16 @@ pub async fn create(
     params(("id" = Uuid, Path, description = "Checkout id")),
     responses(
         (status = 200, description = "The checkout", body = CheckoutView),
-        (status = 400, description = "The id is not a UUID", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No, bad or expired token", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such checkout for this customer", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Database unavailable", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "The id is not a UUID", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 401, description = "No, bad or expired token", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 404, description = "No such checkout for this customer", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 503, description = "Database unavailable", body = ProblemDetails, content_type = "application/problem+json"),
     ))]
-pub async fn get(State(state): State<AppState>, caller: Caller, Path(id): Path<Uuid>) -> Result<Json<CheckoutView>> {
+pub async fn get(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<Uuid>,
+) -> Result<Json<CheckoutView>> {
     let checkout = checkouts::find(&state.db, id)
         .await?
         .filter(|c| caller.may_see(&c.customer_id))
@@ -204,13 +235,30 @@ fn replay(stored: StoredResponse, fingerprint: &[u8]) -> Result<Response> {
         .into());
     }
     let (Some(status), Some(body)) = (stored.response_status, stored.response_body) else {
-        return Err(Problem::conflict("request_in_progress", "a request with this key is still in progress").into());
+        return Err(Problem::conflict(
+            "request_in_progress",
+            "a request with this key is still in progress",
+        )
+        .into());
     };
-    let status = u16::try_from(status).ok().and_then(|s| StatusCode::from_u16(s).ok()).unwrap_or(StatusCode::OK);
-    Ok(respond(status, body, stored.response_location.as_deref(), true))
+    let status = u16::try_from(status)
+        .ok()
+        .and_then(|s| StatusCode::from_u16(s).ok())
+        .unwrap_or(StatusCode::OK);
+    Ok(respond(
+        status,
+        body,
+        stored.response_location.as_deref(),
+        true,
+    ))
 }
 
-fn respond(status: StatusCode, body: serde_json::Value, location: Option<&str>, replayed: bool) -> Response {
+fn respond(
+    status: StatusCode,
+    body: serde_json::Value,
+    location: Option<&str>,
+    replayed: bool,
+) -> Response {
     let mut response = (status, axum::Json(body)).into_response();
     let headers = response.headers_mut();
     if let Some(value) = location.and_then(|l| HeaderValue::from_str(l).ok()) {

@@ -18,7 +18,10 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/sessions", post(sessions::create))
         .route("/v1/products", get(products::list))
         .route("/v1/cart", get(cart::get).delete(cart::clear))
-        .route("/v1/cart/items/{sku}", put(cart::put_item).delete(cart::remove_item))
+        .route(
+            "/v1/cart/items/{sku}",
+            put(cart::put_item).delete(cart::remove_item),
+        )
         .route("/v1/checkouts", post(checkouts::create))
         .route("/v1/checkouts/{id}", get(checkouts::get))
         .route("/health/live", get(health::live))

@@ -1,6 +1,6 @@
 use axum::extract::State;
-use http_kit::Problem;
 use http_kit::extract::Json;
+use http_kit::problem::ProblemDetails;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -17,8 +17,10 @@ pub struct ProductList {
 /// Lists the catalog with prices in minor units.
 #[utoipa::path(get, path = "/v1/products", tag = "catalog", responses(
     (status = 200, description = "The catalog", body = ProductList),
-    (status = 503, description = "Database unavailable", body = Problem, content_type = "application/problem+json"),
+    (status = 503, description = "Database unavailable", body = ProblemDetails, content_type = "application/problem+json"),
 ))]
 pub async fn list(State(state): State<AppState>) -> Result<Json<ProductList>> {
-    Ok(Json(ProductList { items: catalog::all(&state.db).await? }))
+    Ok(Json(ProductList {
+        items: catalog::all(&state.db).await?,
+    }))
 }

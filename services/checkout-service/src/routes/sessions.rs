@@ -5,6 +5,7 @@ use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use http_kit::Problem;
 use http_kit::auth::Caller;
+use http_kit::problem::ProblemDetails;
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -28,17 +29,21 @@ pub struct SessionCreated {
 /// Creates a session for a cart, bound at once to the caller if a token is sent.
 #[utoipa::path(post, path = "/v1/sessions", tag = "sessions", security((), ("bearer" = [])), responses(
     (status = 201, description = "Created; the id is also set as an HttpOnly cookie", body = SessionCreated),
-    (status = 401, description = "A token was sent but is not valid", body = Problem, content_type = "application/problem+json"),
-    (status = 503, description = "Session store unavailable", body = Problem, content_type = "application/problem+json"),
+    (status = 401, description = "A token was sent but is not valid", body = ProblemDetails, content_type = "application/problem+json"),
+    (status = 503, description = "Session store unavailable", body = ProblemDetails, content_type = "application/problem+json"),
 ))]
 pub async fn create(State(state): State<AppState>, caller: Option<Caller>) -> Result<Response> {
     let id = state.sessions.create(caller.as_ref()).await?;
     let ttl = state.sessions.ttl().as_secs();
     let secure = if state.cookie_secure { "; Secure" } else { "" };
-    let cookie = format!("{SESSION_COOKIE}={id}; Path=/; HttpOnly; SameSite=Lax; Max-Age={ttl}{secure}");
+    let cookie =
+        format!("{SESSION_COOKIE}={id}; Path=/; HttpOnly; SameSite=Lax; Max-Age={ttl}{secure}");
     let mut response = (
         StatusCode::CREATED,
-        axum::Json(SessionCreated { session_id: id, expires_in_seconds: ttl }),
+        axum::Json(SessionCreated {
+            session_id: id,
+            expires_in_seconds: ttl,
+        }),
     )
         .into_response();
     if let Ok(value) = HeaderValue::from_str(&cookie) {
@@ -67,7 +72,8 @@ impl<S: Send + Sync> FromRequestParts<S> for SessionRef {
             .field(SESSION_HEADER.as_str())
         })?;
         Uuid::parse_str(&raw).map(SessionRef).map_err(|_| {
-            Problem::bad_request("invalid_session_id", "the session id is not a UUID").field(SESSION_HEADER.as_str())
+            Problem::bad_request("invalid_session_id", "the session id is not a UUID")
+                .field(SESSION_HEADER.as_str())
         })
     }
 }

@@ -16,9 +16,11 @@ pub struct Product {
 }
 
 pub async fn all(db: impl PgExecutor<'_>) -> Result<Vec<Product>, sqlx::Error> {
-    sqlx::query_as("SELECT sku, name, price_minor, currency::text AS currency FROM products ORDER BY sku")
-        .fetch_all(db)
-        .await
+    sqlx::query_as(
+        "SELECT sku, name, price_minor, currency::text AS currency FROM products ORDER BY sku",
+    )
+    .fetch_all(db)
+    .await
 }
 
 /// The products among `skus` (unknown ones are simply absent).

@@ -37,7 +37,10 @@ pub struct Checkout {
 
 /// Inserts a PENDING checkout; returns its database creation time. A second checkout of the
 /// same (session, cart version) is a 409.
-pub async fn insert(tx: &mut Transaction<'_, Postgres>, new: &NewCheckout<'_>) -> Result<DateTime<Utc>> {
+pub async fn insert(
+    tx: &mut Transaction<'_, Postgres>,
+    new: &NewCheckout<'_>,
+) -> Result<DateTime<Utc>> {
     let inserted = sqlx::query_scalar(
         "INSERT INTO checkouts
             (id, customer_id, session_id, cart_version, lines, total_minor, currency, card_token)

@@ -34,7 +34,11 @@ pub struct Scope<'a> {
     pub key: &'a str,
 }
 
-pub async fn claim(tx: &mut Transaction<'_, Postgres>, scope: Scope<'_>, request_hash: &[u8]) -> Result<Claim, sqlx::Error> {
+pub async fn claim(
+    tx: &mut Transaction<'_, Postgres>,
+    scope: Scope<'_>,
+    request_hash: &[u8],
+) -> Result<Claim, sqlx::Error> {
     let inserted = sqlx::query(
         "INSERT INTO idempotency_keys (customer_id, route, key, request_hash)
          VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
@@ -86,10 +90,12 @@ pub async fn complete(
 
 /// Deletes keys older than `retention` (database clock); returns how many.
 pub async fn purge(db: &PgPool, retention: Duration) -> Result<u64, sqlx::Error> {
-    let result = sqlx::query("DELETE FROM idempotency_keys WHERE created_at < now() - make_interval(secs => $1)")
-        .bind(retention.as_secs_f64())
-        .execute(db)
-        .await?;
+    let result = sqlx::query(
+        "DELETE FROM idempotency_keys WHERE created_at < now() - make_interval(secs => $1)",
+    )
+    .bind(retention.as_secs_f64())
+    .execute(db)
+    .await?;
     Ok(result.rows_affected())
 }
 

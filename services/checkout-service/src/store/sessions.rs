@@ -103,7 +103,10 @@ pub struct SessionStore {
 
 impl std::fmt::Debug for SessionStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SessionStore").field("prefix", &self.prefix).field("ttl", &self.ttl).finish()
+        f.debug_struct("SessionStore")
+            .field("prefix", &self.prefix)
+            .field("ttl", &self.ttl)
+            .finish()
     }
 }
 
@@ -146,7 +149,8 @@ impl SessionStore {
         let id = Uuid::new_v4(); // random, not time-ordered: the id is a bearer credential
         let key = self.session_key(id);
         let mut pipe = redis::pipe();
-        pipe.atomic().hset(&key, "created_at", chrono::Utc::now().to_rfc3339());
+        pipe.atomic()
+            .hset(&key, "created_at", chrono::Utc::now().to_rfc3339());
         if let Some(caller) = owner {
             pipe.hset(&key, "customer", &caller.customer_id);
         }
@@ -162,14 +166,30 @@ impl SessionStore {
     }
 
     /// Applies `change` to the cart of `session` and returns the new cart.
-    pub async fn change(&self, session: Uuid, caller: Option<&Caller>, change: &CartChange) -> Result<Cart> {
+    pub async fn change(
+        &self,
+        session: Uuid,
+        caller: Option<&Caller>,
+        change: &CartChange,
+    ) -> Result<Cart> {
         match change {
             CartChange::Set(sku, quantity) => {
-                let args = [sku.to_string(), quantity.get().to_string(), MAX_CART_LINES.to_string()];
-                self.run(&self.scripts.set_item, session, caller, &args).await
+                let args = [
+                    sku.to_string(),
+                    quantity.get().to_string(),
+                    MAX_CART_LINES.to_string(),
+                ];
+                self.run(&self.scripts.set_item, session, caller, &args)
+                    .await
             }
             CartChange::Remove(sku) => {
-                self.run(&self.scripts.remove_item, session, caller, &[sku.to_string()]).await
+                self.run(
+                    &self.scripts.remove_item,
+                    session,
+                    caller,
+                    &[sku.to_string()],
+                )
+                .await
             }
             CartChange::Clear => self.run(&self.scripts.clear, session, caller, &[]).await,
         }
@@ -185,7 +205,13 @@ impl SessionStore {
         i64::try_from(self.ttl.as_secs()).unwrap_or(i64::MAX).max(1)
     }
 
-    async fn run(&self, script: &Script, session: Uuid, caller: Option<&Caller>, args: &[String]) -> Result<Cart> {
+    async fn run(
+        &self,
+        script: &Script,
+        session: Uuid,
+        caller: Option<&Caller>,
+        args: &[String],
+    ) -> Result<Cart> {
         let mut invocation = script.key(self.session_key(session));
         invocation
             .key(self.cart_key(session))
@@ -195,13 +221,31 @@ impl SessionStore {
             invocation.arg(arg);
         }
         let mut redis = self.redis.clone();
-        let (status, fields): (i64, Vec<(String, String)>) = invocation.invoke_async(&mut redis).await?;
+        let (status, fields): (i64, Vec<(String, String)>) =
+            invocation.invoke_async(&mut redis).await?;
         match status {
             0 => Ok(parse_cart(fields)),
-            1 => Err(Problem::not_found("session_not_found", "the session does not exist or has expired; create one with POST /v1/sessions").into()),
-            2 => Err(Problem::unauthorized("missing_token", "this session belongs to a customer: send that customer's bearer token").into()),
-            3 => Err(Problem::forbidden("session_of_another_customer", "this session belongs to another customer").into()),
-            _ => Err(Problem::unprocessable("cart_full", format!("a cart holds at most {MAX_CART_LINES} different SKUs")).field("sku").into()),
+            1 => Err(Problem::not_found(
+                "session_not_found",
+                "the session does not exist or has expired; create one with POST /v1/sessions",
+            )
+            .into()),
+            2 => Err(Problem::unauthorized(
+                "missing_token",
+                "this session belongs to a customer: send that customer's bearer token",
+            )
+            .into()),
+            3 => Err(Problem::forbidden(
+                "session_of_another_customer",
+                "this session belongs to another customer",
+            )
+            .into()),
+            _ => Err(Problem::unprocessable(
+                "cart_full",
+                format!("a cart holds at most {MAX_CART_LINES} different SKUs"),
+            )
+            .field("sku")
+            .into()),
         }
     }
 }
@@ -212,7 +256,8 @@ fn parse_cart(fields: Vec<(String, String)>) -> Cart {
         if field == "version" {
             cart.version = value.parse().unwrap_or_default();
         } else if let Some(sku) = field.strip_prefix("item:") {
-            cart.items.insert(sku.to_owned(), value.parse().unwrap_or_default());
+            cart.items
+                .insert(sku.to_owned(), value.parse().unwrap_or_default());
         }
     }
     cart

@@ -12,7 +12,10 @@ async fn the_catalog_lists_seeded_products_with_minor_unit_prices() {
     let body: Value = response.json().await.expect("json");
     let items = body["items"].as_array().expect("items");
     assert_eq!(items.len(), 6);
-    assert_eq!(items[0], json!({ "sku": "CB-005", "name": "USB-C cable, 2 m", "price_minor": 1200, "currency": "USD" }));
+    assert_eq!(
+        items[0],
+        json!({ "sku": "CB-005", "name": "USB-C cable, 2 m", "price_minor": 1200, "currency": "USD" })
+    );
 }
 
 #[tokio::test]
@@ -21,7 +24,12 @@ async fn a_cart_is_priced_from_the_catalog_and_client_prices_are_ignored() {
     let session = app.create_session(None).await;
 
     let response = app
-        .put_item(session, None, "KB-001", json!({ "quantity": 2, "price_minor": 1, "unit_price_minor": 1 }))
+        .put_item(
+            session,
+            None,
+            "KB-001",
+            json!({ "quantity": 2, "price_minor": 1, "unit_price_minor": 1 }),
+        )
         .await;
 
     assert_eq!(response.status(), 200);
@@ -38,8 +46,10 @@ async fn every_change_to_the_cart_raises_its_version() {
     let session = app.create_session(None).await;
     let header = ("X-Session-Id", session.to_string());
 
-    app.put_item(session, None, "KB-001", json!({ "quantity": 1 })).await;
-    app.put_item(session, None, "MS-002", json!({ "quantity": 3 })).await;
+    app.put_item(session, None, "KB-001", json!({ "quantity": 1 }))
+        .await;
+    app.put_item(session, None, "MS-002", json!({ "quantity": 3 }))
+        .await;
     let removed: Value = app
         .client
         .delete(app.url("/v1/cart/items/MS-002"))
@@ -73,7 +83,9 @@ async fn an_unknown_sku_is_a_422_naming_the_sku() {
     let app = spawn_app().await;
     let session = app.create_session(None).await;
 
-    let response = app.put_item(session, None, "NOPE-404", json!({ "quantity": 1 })).await;
+    let response = app
+        .put_item(session, None, "NOPE-404", json!({ "quantity": 1 }))
+        .await;
 
     let body = assert_problem(response, 422, "unknown_sku").await;
     assert_eq!(body["field"], "sku");
@@ -84,7 +96,9 @@ async fn a_malformed_sku_in_the_path_is_a_400() {
     let app = spawn_app().await;
     let session = app.create_session(None).await;
 
-    let response = app.put_item(session, None, "kb%20001", json!({ "quantity": 1 })).await;
+    let response = app
+        .put_item(session, None, "kb%20001", json!({ "quantity": 1 }))
+        .await;
 
     assert_problem(response, 400, "invalid_sku").await;
 }
@@ -94,8 +108,15 @@ async fn quantities_out_of_range_are_422_naming_the_field() {
     let app = spawn_app().await;
     let session = app.create_session(None).await;
 
-    for quantity in [json!(0), json!(-1), json!(100), json!(1_000_000_000_000_i64)] {
-        let response = app.put_item(session, None, "KB-001", json!({ "quantity": quantity })).await;
+    for quantity in [
+        json!(0),
+        json!(-1),
+        json!(100),
+        json!(1_000_000_000_000_i64),
+    ] {
+        let response = app
+            .put_item(session, None, "KB-001", json!({ "quantity": quantity }))
+            .await;
         let body = assert_problem(response, 422, "invalid_quantity").await;
         assert_eq!(body["field"], "quantity");
     }
@@ -107,9 +128,17 @@ async fn a_quantity_of_the_wrong_json_type_is_a_422_naming_the_field() {
     let session = app.create_session(None).await;
 
     for quantity in [json!("two"), json!(1.5), json!(null), json!(1e30)] {
-        let response = app.put_item(session, None, "KB-001", json!({ "quantity": quantity })).await;
+        let response = app
+            .put_item(session, None, "KB-001", json!({ "quantity": quantity }))
+            .await;
         let body = assert_problem(response, 422, "invalid_body").await;
-        assert!(body["detail"].as_str().expect("detail").contains("quantity"), "{body}");
+        assert!(
+            body["detail"]
+                .as_str()
+                .expect("detail")
+                .contains("quantity"),
+            "{body}"
+        );
     }
 }
 
@@ -123,8 +152,17 @@ async fn malformed_json_is_a_400_and_a_missing_content_type_a_415() {
             .header("X-Session-Id", session.to_string())
     };
 
-    let malformed = put().header("Content-Type", "application/json").body("{\"quantity\": ").send().await.expect("request");
-    let untyped = put().body("{\"quantity\": 1}").send().await.expect("request");
+    let malformed = put()
+        .header("Content-Type", "application/json")
+        .body("{\"quantity\": ")
+        .send()
+        .await
+        .expect("request");
+    let untyped = put()
+        .body("{\"quantity\": 1}")
+        .send()
+        .await
+        .expect("request");
 
     assert_problem(malformed, 400, "malformed_json").await;
     assert_problem(untyped, 415, "unsupported_media_type").await;
@@ -134,7 +172,10 @@ async fn malformed_json_is_a_400_and_a_missing_content_type_a_415() {
 async fn a_body_over_the_size_limit_is_a_413() {
     let app = spawn_app().await;
     let session = app.create_session(None).await;
-    let huge = format!("{{\"quantity\": 1, \"padding\": \"{}\"}}", "x".repeat(100 * 1024));
+    let huge = format!(
+        "{{\"quantity\": 1, \"padding\": \"{}\"}}",
+        "x".repeat(100 * 1024)
+    );
 
     let response = app
         .client

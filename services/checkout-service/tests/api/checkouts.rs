@@ -15,9 +15,16 @@ async fn a_checkout_stores_the_pending_checkout_and_its_event_in_one_transaction
     let response = app.checkout(session, "alice", "key-1", &visa()).await;
 
     assert_eq!(response.status(), 202);
-    let location = response.headers()["location"].to_str().expect("ascii").to_owned();
+    let location = response.headers()["location"]
+        .to_str()
+        .expect("ascii")
+        .to_owned();
     let body: Value = response.json().await.expect("json");
-    let id: Uuid = body["checkout_id"].as_str().expect("id").parse().expect("uuid");
+    let id: Uuid = body["checkout_id"]
+        .as_str()
+        .expect("id")
+        .parse()
+        .expect("uuid");
     assert_eq!(body["status"], "PENDING");
     assert_eq!(location, format!("/v1/checkouts/{id}"));
 
@@ -31,9 +38,20 @@ async fn a_checkout_stores_the_pending_checkout_and_its_event_in_one_transaction
     let data = &events[0].payload;
     assert_eq!(data["customer_id"], "alice");
     assert_eq!(data["total_minor"], 2 * 8900 + 2900);
-    assert!(!data.to_string().contains("tok_visa"), "no card token may travel in events: {data}");
+    assert!(
+        !data.to_string().contains("tok_visa"),
+        "no card token may travel in events: {data}"
+    );
 
-    let view: Value = app.get(&location).bearer_auth(app.token("alice")).send().await.expect("request").json().await.expect("json");
+    let view: Value = app
+        .get(&location)
+        .bearer_auth(app.token("alice"))
+        .send()
+        .await
+        .expect("request")
+        .json()
+        .await
+        .expect("json");
     assert_eq!(view["status"], "PENDING");
     assert_eq!(view["order_id"], Value::Null);
     assert_eq!(view["total_minor"], 20700);
@@ -56,9 +74,16 @@ async fn when_the_event_cannot_be_written_the_checkout_is_not_stored_either() {
     assert_problem(failed, 500, "internal_error").await;
     assert_eq!(app.count("checkouts").await, 0);
     assert_eq!(app.count("idempotency_keys").await, 0);
-    sqlx::raw_sql("DROP TRIGGER refuse ON outbox").execute(&app.db).await.expect("drop trigger");
+    sqlx::raw_sql("DROP TRIGGER refuse ON outbox")
+        .execute(&app.db)
+        .await
+        .expect("drop trigger");
     let retried = app.checkout(session, "alice", "key-1", &visa()).await;
-    assert_eq!(retried.status(), 202, "the same key works once the fault is gone");
+    assert_eq!(
+        retried.status(),
+        202,
+        "the same key works once the fault is gone"
+    );
     assert_eq!(app.count("checkouts").await, 1);
     assert_eq!(app.count("outbox").await, 1);
 }
@@ -87,7 +112,12 @@ async fn racing_duplicates_of_one_request_create_one_checkout() {
     let session = app.filled_session("alice").await;
 
     let racing: Vec<_> = (0..8)
-        .map(|_| tokio::spawn(app.checkout_request(session, "alice", "race-key", &visa()).send()))
+        .map(|_| {
+            tokio::spawn(
+                app.checkout_request(session, "alice", "race-key", &visa())
+                    .send(),
+            )
+        })
         .collect();
 
     let mut ids = Vec::new();
@@ -97,7 +127,11 @@ async fn racing_duplicates_of_one_request_create_one_checkout() {
         ids.push(response.json::<Value>().await.expect("json")["checkout_id"].clone());
     }
     ids.dedup();
-    assert_eq!(ids.len(), 1, "every duplicate must get the first checkout: {ids:?}");
+    assert_eq!(
+        ids.len(),
+        1,
+        "every duplicate must get the first checkout: {ids:?}"
+    );
     assert_eq!(app.count("checkouts").await, 1);
     assert_eq!(app.count("outbox").await, 1);
 }
@@ -109,7 +143,12 @@ async fn the_same_key_with_another_body_is_a_422() {
     app.checkout(session, "alice", "key-1", &visa()).await;
 
     let response = app
-        .checkout(session, "alice", "key-1", &json!({ "payment": { "card_token": "tok_chargeDeclined" } }))
+        .checkout(
+            session,
+            "alice",
+            "key-1",
+            &json!({ "payment": { "card_token": "tok_chargeDeclined" } }),
+        )
         .await;
 
     let body = assert_problem(response, 422, "idempotency_key_reused").await;
@@ -141,7 +180,11 @@ async fn a_second_checkout_of_the_same_cart_version_under_a_new_key_is_a_409() {
 
     assert_problem(response, 409, "cart_already_checked_out").await;
     assert_eq!(app.count("checkouts").await, 1);
-    assert_eq!(app.count("outbox").await, 1, "the refused checkout wrote no event");
+    assert_eq!(
+        app.count("outbox").await,
+        1,
+        "the refused checkout wrote no event"
+    );
 }
 
 #[tokio::test]
@@ -179,16 +222,38 @@ async fn a_bad_card_token_or_body_shape_is_a_422_naming_the_field() {
     let app = spawn_app().await;
     let session = app.filled_session("alice").await;
 
-    let bad_token = app.checkout(session, "alice", "k1", &json!({ "payment": { "card_token": "4242424242424242" } })).await;
-    let wrong_type = app.checkout(session, "alice", "k2", &json!({ "payment": { "card_token": 42 } })).await;
-    let missing = app.checkout(session, "alice", "k3", &json!({ "payment": {} })).await;
+    let bad_token = app
+        .checkout(
+            session,
+            "alice",
+            "k1",
+            &json!({ "payment": { "card_token": "4242424242424242" } }),
+        )
+        .await;
+    let wrong_type = app
+        .checkout(
+            session,
+            "alice",
+            "k2",
+            &json!({ "payment": { "card_token": 42 } }),
+        )
+        .await;
+    let missing = app
+        .checkout(session, "alice", "k3", &json!({ "payment": {} }))
+        .await;
 
     let body = assert_problem(bad_token, 422, "invalid_card_token").await;
     assert_eq!(body["field"], "payment.card_token");
     let body = assert_problem(wrong_type, 422, "invalid_body").await;
     assert_eq!(body["field"], "payment.card_token");
     let body = assert_problem(missing, 422, "invalid_body").await;
-    assert!(body["detail"].as_str().expect("detail").contains("card_token"), "{body}");
+    assert!(
+        body["detail"]
+            .as_str()
+            .expect("detail")
+            .contains("card_token"),
+        "{body}"
+    );
     assert_eq!(app.count("checkouts").await, 0);
 }
 
@@ -208,20 +273,37 @@ async fn checkouts_need_a_valid_unexpired_token() {
         }
         request.send()
     };
-    let foreign = JwtKeys::hs256(&SecretString::from("another-secret-that-is-32-bytes-long".to_owned()));
+    let foreign = JwtKeys::hs256(&SecretString::from(
+        "another-secret-that-is-32-bytes-long".to_owned(),
+    ));
     let keys = JwtKeys::hs256(&SecretString::from(crate::helpers::SECRET.to_owned()));
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).expect("clock").as_secs();
-    let expired = keys.sign(&Claims { sub: "alice".into(), iat: now - 120, exp: now - 60, roles: vec![] });
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("clock")
+        .as_secs();
+    let expired = keys.sign(&Claims {
+        sub: "alice".into(),
+        iat: now - 120,
+        exp: now - 60,
+        roles: vec![],
+    });
 
     let missing = post(None).await.expect("request");
-    let badly_signed = post(Some(foreign.issue("alice", false, Duration::from_secs(60)))).await.expect("request");
+    let badly_signed = post(Some(foreign.issue("alice", false, Duration::from_secs(60))))
+        .await
+        .expect("request");
     let garbage = post(Some("not.a.jwt".to_owned())).await.expect("request");
 
     assert_problem(missing, 401, "missing_token").await;
     assert_eq!(badly_signed.headers()["www-authenticate"], "Bearer");
     assert_problem(badly_signed, 401, "invalid_token").await;
     assert_problem(garbage, 401, "invalid_token").await;
-    assert_problem(post(Some(expired)).await.expect("request"), 401, "token_expired").await;
+    assert_problem(
+        post(Some(expired)).await.expect("request"),
+        401,
+        "token_expired",
+    )
+    .await;
     assert_eq!(app.count("checkouts").await, 0);
 }
 
@@ -230,11 +312,29 @@ async fn a_customer_cannot_see_another_customers_checkout_but_an_admin_can() {
     let app = spawn_app().await;
     let session = app.filled_session("alice").await;
     let response = app.checkout(session, "alice", "key-1", &visa()).await;
-    let location = response.headers()["location"].to_str().expect("ascii").to_owned();
+    let location = response.headers()["location"]
+        .to_str()
+        .expect("ascii")
+        .to_owned();
 
-    let by_bob = app.get(&location).bearer_auth(app.token("bob")).send().await.expect("request");
-    let by_admin = app.get(&location).bearer_auth(app.admin_token()).send().await.expect("request");
-    let unknown = app.get(&format!("/v1/checkouts/{}", Uuid::now_v7())).bearer_auth(app.token("alice")).send().await.expect("request");
+    let by_bob = app
+        .get(&location)
+        .bearer_auth(app.token("bob"))
+        .send()
+        .await
+        .expect("request");
+    let by_admin = app
+        .get(&location)
+        .bearer_auth(app.admin_token())
+        .send()
+        .await
+        .expect("request");
+    let unknown = app
+        .get(&format!("/v1/checkouts/{}", Uuid::now_v7()))
+        .bearer_auth(app.token("alice"))
+        .send()
+        .await
+        .expect("request");
 
     assert_problem(by_bob, 404, "checkout_not_found").await;
     assert_eq!(by_admin.status(), 200);
@@ -245,7 +345,12 @@ async fn a_customer_cannot_see_another_customers_checkout_but_an_admin_can() {
 async fn an_invalid_uuid_in_the_path_is_a_400() {
     let app = spawn_app().await;
 
-    let response = app.get("/v1/checkouts/not-a-uuid").bearer_auth(app.token("alice")).send().await.expect("request");
+    let response = app
+        .get("/v1/checkouts/not-a-uuid")
+        .bearer_auth(app.token("alice"))
+        .send()
+        .await
+        .expect("request");
 
     assert_problem(response, 400, "invalid_path_parameter").await;
 }

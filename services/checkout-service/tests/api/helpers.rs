@@ -38,7 +38,14 @@ pub struct Deps {
 
 pub async fn spawn_app() -> TestApp {
     let database_url = test_support::fresh_database().await;
-    spawn_app_with(Deps { database_url, redis_url: test_support::redis_url() }, &[]).await
+    spawn_app_with(
+        Deps {
+            database_url,
+            redis_url: test_support::redis_url(),
+        },
+        &[],
+    )
+    .await
 }
 
 /// Starts the app on `deps` with extra environment `overrides`.
@@ -57,7 +64,9 @@ pub async fn spawn_app_with(deps: Deps, overrides: &[(&str, &str)]) -> TestApp {
     ];
     vars.extend(overrides.iter().map(|(k, v)| (*k, (*v).to_owned())));
     let settings = Settings::from_env(Env::from_pairs(vars)).expect("test settings are valid");
-    let db = PgPool::connect(&deps.database_url).await.expect("connect to the test database");
+    let db = PgPool::connect(&deps.database_url)
+        .await
+        .expect("connect to the test database");
     checkout_service::MIGRATOR.run(&db).await.expect("migrate");
     let app = Application::build(settings).await.expect("build app");
     let address = format!("http://127.0.0.1:{}", app.port());
@@ -65,7 +74,10 @@ pub async fn spawn_app_with(deps: Deps, overrides: &[(&str, &str)]) -> TestApp {
     tokio::spawn(app.run_until_stopped(shutdown.clone()));
     TestApp {
         address,
-        client: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client"),
+        client: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client"),
         db,
         redis: redis::Client::open(test_support::redis_url()).expect("redis url"),
         prefix,
@@ -100,10 +112,20 @@ impl TestApp {
         let response = request.send().await.expect("request");
         assert_eq!(response.status(), 201);
         let body: Value = response.json().await.expect("json");
-        body["session_id"].as_str().expect("session_id").parse().expect("uuid")
+        body["session_id"]
+            .as_str()
+            .expect("session_id")
+            .parse()
+            .expect("uuid")
     }
 
-    pub async fn put_item(&self, session: Uuid, customer: Option<&str>, sku: &str, body: Value) -> Response {
+    pub async fn put_item(
+        &self,
+        session: Uuid,
+        customer: Option<&str>,
+        sku: &str,
+        body: Value,
+    ) -> Response {
         let mut request = self
             .client
             .put(self.url(&format!("/v1/cart/items/{sku}")))
@@ -119,13 +141,26 @@ impl TestApp {
     pub async fn filled_session(&self, customer: &str) -> Uuid {
         let session = self.create_session(Some(customer)).await;
         for (sku, quantity) in [("KB-001", 2), ("MS-002", 1)] {
-            let response = self.put_item(session, Some(customer), sku, json!({ "quantity": quantity })).await;
+            let response = self
+                .put_item(
+                    session,
+                    Some(customer),
+                    sku,
+                    json!({ "quantity": quantity }),
+                )
+                .await;
             assert_eq!(response.status(), 200);
         }
         session
     }
 
-    pub fn checkout_request(&self, session: Uuid, customer: &str, key: &str, body: &Value) -> RequestBuilder {
+    pub fn checkout_request(
+        &self,
+        session: Uuid,
+        customer: &str,
+        key: &str,
+        body: &Value,
+    ) -> RequestBuilder {
         self.client
             .post(self.url("/v1/checkouts"))
             .bearer_auth(self.token(customer))
@@ -134,8 +169,17 @@ impl TestApp {
             .json(body)
     }
 
-    pub async fn checkout(&self, session: Uuid, customer: &str, key: &str, body: &Value) -> Response {
-        self.checkout_request(session, customer, key, body).send().await.expect("request")
+    pub async fn checkout(
+        &self,
+        session: Uuid,
+        customer: &str,
+        key: &str,
+        body: &Value,
+    ) -> Response {
+        self.checkout_request(session, customer, key, body)
+            .send()
+            .await
+            .expect("request")
     }
 
     pub async fn count(&self, table: &str) -> i64 {
@@ -153,7 +197,10 @@ pub fn visa() -> Value {
 /// Asserts a problem+json response and returns its body.
 pub async fn assert_problem(response: Response, status: u16, code: &str) -> Value {
     assert_eq!(response.status(), status, "status of a `{code}` problem");
-    assert_eq!(response.headers()["content-type"], "application/problem+json");
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/problem+json"
+    );
     let body: Value = response.json().await.expect("problem body");
     assert_eq!(body["code"], code, "{body}");
     assert_eq!(body["status"], status);

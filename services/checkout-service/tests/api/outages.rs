@@ -13,13 +13,19 @@ async fn app_behind_proxies() -> (TestApp, TcpProxy, TcpProxy) {
     let postgres = TcpProxy::start("127.0.0.1:5432").await;
     let redis = TcpProxy::start("127.0.0.1:6379").await;
     let proxied_db = database_url.replace("127.0.0.1:5432", &postgres.addr().to_string());
-    let deps = Deps { database_url: proxied_db, redis_url: format!("redis://{}", redis.addr()) };
+    let deps = Deps {
+        database_url: proxied_db,
+        redis_url: format!("redis://{}", redis.addr()),
+    };
     (spawn_app_with(deps, &[]).await, postgres, redis)
 }
 
 async fn ready(app: &TestApp) -> (u16, Value) {
     let response = app.get("/health/ready").send().await.expect("request");
-    (response.status().as_u16(), response.json().await.expect("json"))
+    (
+        response.status().as_u16(),
+        response.json().await.expect("json"),
+    )
 }
 
 /// Polls readiness until it is `want`, for at most 15 s (reconnection is not instant).
@@ -37,7 +43,10 @@ async fn wait_ready(app: &TestApp, want: u16) -> Value {
 }
 
 fn assert_retry_after(response: &Response) {
-    assert!(response.headers().contains_key("retry-after"), "503 without Retry-After");
+    assert!(
+        response.headers().contains_key("retry-after"),
+        "503 without Retry-After"
+    );
 }
 
 #[tokio::test]
@@ -67,7 +76,12 @@ async fn redis_down_is_a_503_with_retry_after_and_the_service_recovers_by_itself
 
     redis.cut();
     let body = wait_ready(&app, 503).await;
-    let session = app.client.post(app.url("/v1/sessions")).send().await.expect("request");
+    let session = app
+        .client
+        .post(app.url("/v1/sessions"))
+        .send()
+        .await
+        .expect("request");
 
     assert_eq!(body["checks"]["redis"], "down");
     assert_retry_after(&session);
@@ -75,6 +89,11 @@ async fn redis_down_is_a_503_with_retry_after_and_the_service_recovers_by_itself
 
     redis.restore();
     wait_ready(&app, 200).await;
-    let session = app.client.post(app.url("/v1/sessions")).send().await.expect("request");
+    let session = app
+        .client
+        .post(app.url("/v1/sessions"))
+        .send()
+        .await
+        .expect("request");
     assert_eq!(session.status(), 201);
 }

@@ -20,13 +20,38 @@ async fn liveness_and_readiness_report_ok_when_dependencies_are_up() {
 async fn the_openapi_document_is_3_1_and_lists_every_route() {
     let app = spawn_app().await;
 
-    let doc: Value = app.get("/openapi.json").send().await.expect("request").json().await.expect("json");
+    let doc: Value = app
+        .get("/openapi.json")
+        .send()
+        .await
+        .expect("request")
+        .json()
+        .await
+        .expect("json");
 
-    assert!(doc["openapi"].as_str().expect("version").starts_with("3.1"), "{}", doc["openapi"]);
-    for path in ["/v1/sessions", "/v1/products", "/v1/cart", "/v1/cart/items/{sku}", "/v1/checkouts", "/v1/checkouts/{id}", "/health/ready"] {
-        assert!(doc["paths"][path].is_object(), "{path} missing from the OpenAPI document");
+    assert!(
+        doc["openapi"].as_str().expect("version").starts_with("3.1"),
+        "{}",
+        doc["openapi"]
+    );
+    for path in [
+        "/v1/sessions",
+        "/v1/products",
+        "/v1/cart",
+        "/v1/cart/items/{sku}",
+        "/v1/checkouts",
+        "/v1/checkouts/{id}",
+        "/health/ready",
+    ] {
+        assert!(
+            doc["paths"][path].is_object(),
+            "{path} missing from the OpenAPI document"
+        );
     }
-    assert_eq!(doc["components"]["securitySchemes"]["bearer"]["scheme"], "bearer");
+    assert_eq!(
+        doc["components"]["securitySchemes"]["bearer"]["scheme"],
+        "bearer"
+    );
 }
 
 #[tokio::test]
@@ -34,7 +59,12 @@ async fn a_request_id_is_generated_when_absent_and_echoed_when_sent() {
     let app = spawn_app().await;
 
     let generated = app.get("/health/live").send().await.expect("request");
-    let echoed = app.get("/health/live").header("x-request-id", "req-123").send().await.expect("request");
+    let echoed = app
+        .get("/health/live")
+        .header("x-request-id", "req-123")
+        .send()
+        .await
+        .expect("request");
 
     let id = generated.headers()["x-request-id"].to_str().expect("ascii");
     assert!(uuid::Uuid::parse_str(id).is_ok(), "{id}");
@@ -46,7 +76,12 @@ async fn unknown_routes_and_wrong_methods_are_problems() {
     let app = spawn_app().await;
 
     let missing = app.get("/v1/nothing-here").send().await.expect("request");
-    let wrong_method = app.client.patch(app.url("/v1/products")).send().await.expect("request");
+    let wrong_method = app
+        .client
+        .patch(app.url("/v1/products"))
+        .send()
+        .await
+        .expect("request");
 
     assert_problem(missing, 404, "route_not_found").await;
     assert_problem(wrong_method, 405, "method_not_allowed").await;

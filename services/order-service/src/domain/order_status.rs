@@ -19,7 +19,9 @@ impl OrderStatus {
     }
 
     pub fn parse(raw: &str) -> Option<Self> {
-        [Self::PendingPayment, Self::Confirmed, Self::Cancelled].into_iter().find(|s| s.as_str() == raw)
+        [Self::PendingPayment, Self::Confirmed, Self::Cancelled]
+            .into_iter()
+            .find(|s| s.as_str() == raw)
     }
 
     /// The states a customer may cancel from.
@@ -28,7 +30,8 @@ impl OrderStatus {
     pub fn can_become(self, next: Self) -> bool {
         matches!(
             (self, next),
-            (Self::PendingPayment, Self::Confirmed | Self::Cancelled) | (Self::Confirmed, Self::Cancelled)
+            (Self::PendingPayment, Self::Confirmed | Self::Cancelled)
+                | (Self::Confirmed, Self::Cancelled)
         )
     }
 }
@@ -57,14 +60,22 @@ mod tests {
 
     #[test]
     fn a_cancelled_order_is_final() {
-        for next in [OrderStatus::PendingPayment, OrderStatus::Confirmed, OrderStatus::Cancelled] {
+        for next in [
+            OrderStatus::PendingPayment,
+            OrderStatus::Confirmed,
+            OrderStatus::Cancelled,
+        ] {
             assert!(!OrderStatus::Cancelled.can_become(next));
         }
     }
 
     #[test]
     fn statuses_round_trip_through_their_names() {
-        for status in [OrderStatus::PendingPayment, OrderStatus::Confirmed, OrderStatus::Cancelled] {
+        for status in [
+            OrderStatus::PendingPayment,
+            OrderStatus::Confirmed,
+            OrderStatus::Cancelled,
+        ] {
             assert_eq!(OrderStatus::parse(status.as_str()), Some(status));
         }
         assert_eq!(OrderStatus::parse("pending"), None);

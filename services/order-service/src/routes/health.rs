@@ -16,6 +16,7 @@ pub async fn live() -> HealthReport {
     (status = 503, description = "Postgres is down, or the process is draining", body = HealthReport),
 ))]
 pub async fn ready(State(state): State<AppState>) -> HealthReport {
-    let postgres = health::check(async { sqlx::query("SELECT 1").execute(&state.db).await.map(drop) }).await;
+    let postgres =
+        health::check(async { sqlx::query("SELECT 1").execute(&state.db).await.map(drop) }).await;
     health::ready(&state.draining, &[("postgres", postgres)])
 }

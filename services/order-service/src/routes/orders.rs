@@ -3,6 +3,7 @@ use chrono::{DateTime, Utc};
 use events::{CancelReason, OrderCancelled, OrderLine};
 use http_kit::auth::Caller;
 use http_kit::extract::{Json, Path, Query};
+use http_kit::problem::ProblemDetails;
 use http_kit::{Problem, Result};
 use outbox::TraceContext;
 use serde::{Deserialize, Serialize};
@@ -76,7 +77,11 @@ impl OrderView {
             updated_at: order.updated_at,
             history: history.map(|h| {
                 h.into_iter()
-                    .map(|c| StatusChangeView { status: c.status, reason: c.reason, occurred_at: c.occurred_at })
+                    .map(|c| StatusChangeView {
+                        status: c.status,
+                        reason: c.reason,
+                        occurred_at: c.occurred_at,
+                    })
                     .collect()
             }),
         }
@@ -92,12 +97,16 @@ fn not_found(id: Uuid) -> Problem {
     params(("id" = Uuid, Path, description = "Order id")),
     responses(
         (status = 200, description = "The order", body = OrderView),
-        (status = 400, description = "The id is not a UUID", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No, bad or expired token", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such order for this customer", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Database unavailable", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "The id is not a UUID", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 401, description = "No, bad or expired token", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 404, description = "No such order for this customer", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 503, description = "Database unavailable", body = ProblemDetails, content_type = "application/problem+json"),
     ))]
-pub async fn get(State(state): State<AppState>, caller: Caller, Path(id): Path<Uuid>) -> Result<Json<OrderView>> {
+pub async fn get(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<Uuid>,
+) -> Result<Json<OrderView>> {
     let order = orders::find(&state.db, id)
         .await?
         .filter(|o| caller.may_see(&o.customer_id))
@@ -110,22 +119,42 @@ pub async fn get(State(state): State<AppState>, caller: Caller, Path(id): Path<U
 #[utoipa::path(get, path = "/v1/orders", tag = "orders", security(("bearer" = [])), params(ListParams),
     responses(
         (status = 200, description = "A page of orders", body = OrderPage),
-        (status = 400, description = "Bad limit or cursor", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No, bad or expired token", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Database unavailable", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Bad limit or cursor", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 401, description = "No, bad or expired token", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 503, description = "Database unavailable", body = ProblemDetails, content_type = "application/problem+json"),
     ))]
-pub async fn list(State(state): State<AppState>, caller: Caller, Query(params): Query<ListParams>) -> Result<Json<OrderPage>> {
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(params): Query<ListParams>,
+) -> Result<Json<OrderPage>> {
     let limit = params.limit.unwrap_or(DEFAULT_LIMIT);
     if !(1..=MAX_LIMIT).contains(&limit) {
-        return Err(Problem::bad_request("invalid_limit", format!("limit must be between 1 and {MAX_LIMIT}")).field("limit").into());
+        return Err(Problem::bad_request(
+            "invalid_limit",
+            format!("limit must be between 1 and {MAX_LIMIT}"),
+        )
+        .field("limit")
+        .into());
     }
     let cursor = params
         .cursor
         .as_deref()
-        .map(|raw| Cursor::decode(raw).ok_or_else(|| Problem::bad_request("invalid_cursor", "cursor is not one this API returned").field("cursor")))
+        .map(|raw| {
+            Cursor::decode(raw).ok_or_else(|| {
+                Problem::bad_request("invalid_cursor", "cursor is not one this API returned")
+                    .field("cursor")
+            })
+        })
         .transpose()?;
     // One extra row tells whether another page follows.
-    let mut rows = orders::page(&state.db, caller.owner_filter(), cursor.map(|c| c.0), limit + 1).await?;
+    let mut rows = orders::page(
+        &state.db,
+        caller.owner_filter(),
+        cursor.map(|c| c.0),
+        limit + 1,
+    )
+    .await?;
     let next_cursor = if rows.len() as i64 > limit {
         rows.truncate(usize::try_from(limit).unwrap_or_default());
         rows.last().map(|o| Cursor(o.id).encode())
@@ -141,21 +170,40 @@ pub async fn list(State(state): State<AppState>, caller: Caller, Query(params): 
     params(("id" = Uuid, Path, description = "Order id")),
     responses(
         (status = 200, description = "The cancelled order", body = OrderView),
-        (status = 400, description = "The id is not a UUID", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No, bad or expired token", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such order for this customer", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The order can no longer be cancelled", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Database unavailable", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "The id is not a UUID", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 401, description = "No, bad or expired token", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 404, description = "No such order for this customer", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 409, description = "The order can no longer be cancelled", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 503, description = "Database unavailable", body = ProblemDetails, content_type = "application/problem+json"),
     ))]
-pub async fn cancel(State(state): State<AppState>, caller: Caller, Path(id): Path<Uuid>) -> Result<Json<OrderView>> {
+pub async fn cancel(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<Uuid>,
+) -> Result<Json<OrderView>> {
     let mut tx = state.db.begin().await?;
     let order = orders::find_for_update(&mut tx, id)
         .await?
         .filter(|o| caller.may_see(&o.customer_id))
         .ok_or_else(|| not_found(id))?;
     let reason = CancelReason::CustomerRequested;
-    let Some(previous) = orders::transition(&mut tx, id, &OrderStatus::CANCELLABLE, OrderStatus::Cancelled, Some(reason.as_str())).await? else {
-        return Err(Problem::conflict("order_not_cancellable", format!("the order is {}; it can no longer be cancelled", order.status)).into());
+    let Some(previous) = orders::transition(
+        &mut tx,
+        id,
+        &OrderStatus::CANCELLABLE,
+        OrderStatus::Cancelled,
+        Some(reason.as_str()),
+    )
+    .await?
+    else {
+        return Err(Problem::conflict(
+            "order_not_cancellable",
+            format!(
+                "the order is {}; it can no longer be cancelled",
+                order.status
+            ),
+        )
+        .into());
     };
     let event = OrderCancelled {
         order_id: id,
@@ -166,7 +214,9 @@ pub async fn cancel(State(state): State<AppState>, caller: Caller, Path(id): Pat
         cancelled_at: Utc::now(),
     };
     outbox::enqueue(&mut tx, id, &event, &TraceContext::default()).await?;
-    let cancelled = orders::find(&mut *tx, id).await?.ok_or_else(|| not_found(id))?;
+    let cancelled = orders::find(&mut *tx, id)
+        .await?
+        .ok_or_else(|| not_found(id))?;
     let history = orders::history(&mut *tx, id).await?;
     tx.commit().await?;
     tracing::info!(order_id = %id, previous = %previous, "order cancelled by customer");

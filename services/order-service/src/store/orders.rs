@@ -46,7 +46,10 @@ const COLUMNS: &str = "id, checkout_id, customer_id, status, cancel_reason, line
 
 /// Creates the order of a checkout in PENDING_PAYMENT, with its first history entry.
 /// Returns `None` when the checkout already has an order (`orders.checkout_id` is unique).
-pub async fn insert(tx: &mut Transaction<'_, Postgres>, new: &NewOrder<'_>) -> Result<Option<Uuid>, sqlx::Error> {
+pub async fn insert(
+    tx: &mut Transaction<'_, Postgres>,
+    new: &NewOrder<'_>,
+) -> Result<Option<Uuid>, sqlx::Error> {
     sqlx::query_scalar(
         "WITH created AS (
             INSERT INTO orders (id, checkout_id, customer_id, status, lines, total_minor, currency)
@@ -69,18 +72,25 @@ pub async fn insert(tx: &mut Transaction<'_, Postgres>, new: &NewOrder<'_>) -> R
 }
 
 pub async fn find(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<Order>, sqlx::Error> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM orders WHERE id = $1")))
-        .bind(id)
-        .fetch_optional(db)
-        .await
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM orders WHERE id = $1"
+    )))
+    .bind(id)
+    .fetch_optional(db)
+    .await
 }
 
 /// Reads an order and locks it until the transaction ends.
-pub async fn find_for_update(tx: &mut Transaction<'_, Postgres>, id: Uuid) -> Result<Option<Order>, sqlx::Error> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM orders WHERE id = $1 FOR UPDATE")))
-        .bind(id)
-        .fetch_optional(&mut **tx)
-        .await
+pub async fn find_for_update(
+    tx: &mut Transaction<'_, Postgres>,
+    id: Uuid,
+) -> Result<Option<Order>, sqlx::Error> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM orders WHERE id = $1 FOR UPDATE"
+    )))
+    .bind(id)
+    .fetch_optional(&mut **tx)
+    .await
 }
 
 pub async fn history(db: impl PgExecutor<'_>, id: Uuid) -> Result<Vec<StatusChange>, sqlx::Error> {
@@ -119,7 +129,11 @@ pub async fn transition(
     to: OrderStatus,
     reason: Option<&str>,
 ) -> Result<Option<OrderStatus>, sqlx::Error> {
-    let from: Vec<&str> = from.iter().filter(|s| s.can_become(to)).map(|s| s.as_str()).collect();
+    let from: Vec<&str> = from
+        .iter()
+        .filter(|s| s.can_become(to))
+        .map(|s| s.as_str())
+        .collect();
     let previous: Option<String> = sqlx::query_scalar(
         "WITH current AS (
             SELECT id, status FROM orders WHERE id = $1 AND status = ANY($2) FOR UPDATE

@@ -1,0 +1,35 @@
+# orderflow: every entry point a developer or CI uses. `make help` lists them.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+CARGO ?= cargo
+
+.PHONY: help up down test fmt lint unit token logs
+
+help: ## List the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+up: ## Run the whole system locally (Postgres and Redis of this machine; no Docker)
+	@scripts/up.sh
+
+down: ## Stop what `make up` started
+	@scripts/down.sh
+
+test: lint unit ## fmt, clippy and every test, on the real Postgres and Redis
+
+lint: ## cargo fmt --check and clippy with warnings as errors
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+unit: ## Every test (starts Postgres and Redis if they are down)
+	@scripts/ensure-services.sh
+	@scripts/drop-test-dbs.sh
+	$(CARGO) nextest run --workspace --no-fail-fast
+
+fmt: ## Format the code
+	$(CARGO) fmt --all
+
+token: ## A dev bearer token: make token CUSTOMER=alice [ADMIN=1]
+	@scripts/token.sh "$(CUSTOMER)" "$(ADMIN)"
+
+logs: ## Follow the logs of `make up`
+	@tail -F .run/logs/*.log

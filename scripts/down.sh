@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# `make down`: stops what `make up` started (SIGTERM, so the services drain and exit cleanly).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+RUN_DIR=${RUN_DIR:-.run}
+
+for pidfile in "$RUN_DIR"/*.pid; do
+  [ -e "$pidfile" ] || continue
+  pid=$(cat "$pidfile")
+  if kill -0 "$pid" 2>/dev/null; then
+    kill -TERM "$pid"
+    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -0 "$pid" 2>/dev/null && kill -KILL "$pid"
+    echo "stopped $(basename "$pidfile" .pid)"
+  fi
+  rm -f "$pidfile"
+done

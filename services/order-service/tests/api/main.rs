@@ -1,0 +1,8 @@
+//! order-service tests: the data layer directly, and the API on port 0, each test on a fresh
+//! Postgres database.
+
+mod cancel;
+mod helpers;
+mod orders;
+mod service;
+mod store;

@@ -1,0 +1,81 @@
+use std::time::Duration;
+
+use serde_json::Value;
+use test_support::TcpProxy;
+
+use crate::helpers::{assert_problem, spawn_app, spawn_app_on};
+
+#[tokio::test]
+async fn the_openapi_document_is_3_1_and_lists_every_route() {
+    let app = spawn_app().await;
+
+    let doc: Value = app
+        .client
+        .get(app.url("/openapi.json"))
+        .send()
+        .await
+        .expect("request")
+        .json()
+        .await
+        .expect("json");
+
+    assert!(doc["openapi"].as_str().expect("version").starts_with("3.1"));
+    for path in [
+        "/v1/orders",
+        "/v1/orders/{id}",
+        "/v1/orders/{id}/cancel",
+        "/health/live",
+        "/health/ready",
+    ] {
+        assert!(doc["paths"][path].is_object(), "{path} missing");
+    }
+}
+
+async fn ready_status(app: &crate::helpers::TestApp) -> u16 {
+    app.client
+        .get(app.url("/health/ready"))
+        .send()
+        .await
+        .expect("request")
+        .status()
+        .as_u16()
+}
+
+async fn wait_ready(app: &crate::helpers::TestApp, want: u16) {
+    for _ in 0..150 {
+        if ready_status(app).await == want {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("readiness never became {want}");
+}
+
+#[tokio::test]
+async fn postgres_down_is_a_503_and_the_service_recovers_by_itself() {
+    let database_url = test_support::fresh_database().await;
+    let postgres = TcpProxy::start("127.0.0.1:5432").await;
+    let proxied = database_url.replace("127.0.0.1:5432", &postgres.addr().to_string());
+    let app = spawn_app_on(&proxied, &database_url).await;
+    let id = app.place_order("alice").await;
+    wait_ready(&app, 200).await;
+
+    postgres.cut();
+    wait_ready(&app, 503).await;
+    let response = app
+        .get_as("alice", &format!("/v1/orders/{id}"))
+        .send()
+        .await
+        .expect("request");
+
+    assert!(response.headers().contains_key("retry-after"));
+    assert_problem(response, 503, "dependency_unavailable").await;
+    postgres.restore();
+    wait_ready(&app, 200).await;
+    let response = app
+        .get_as("alice", &format!("/v1/orders/{id}"))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status(), 200);
+}

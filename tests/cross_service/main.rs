@@ -1,0 +1,4 @@
+//! Tests over the whole system and over the repository's own documents.
+
+mod readme;
+mod walkthrough;
