@@ -8,6 +8,7 @@ use reqwest::{RequestBuilder, Response};
 use secrecy::SecretString;
 use serde_json::{Value, json};
 use sqlx::PgPool;
+pub use test_support::assert_problem;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
@@ -192,17 +193,4 @@ impl TestApp {
 
 pub fn visa() -> Value {
     json!({ "payment": { "card_token": "tok_visa" } })
-}
-
-/// Asserts a problem+json response and returns its body.
-pub async fn assert_problem(response: Response, status: u16, code: &str) -> Value {
-    assert_eq!(response.status(), status, "status of a `{code}` problem");
-    assert_eq!(
-        response.headers()["content-type"],
-        "application/problem+json"
-    );
-    let body: Value = response.json().await.expect("problem body");
-    assert_eq!(body["code"], code, "{body}");
-    assert_eq!(body["status"], status);
-    body
 }

@@ -8,8 +8,8 @@ use order_service::startup::Application;
 use order_service::store::orders::{self, NewOrder};
 use reqwest::{RequestBuilder, Response};
 use secrecy::SecretString;
-use serde_json::Value;
 use sqlx::PgPool;
+pub use test_support::assert_problem;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
@@ -126,16 +126,4 @@ pub async fn place_order(db: &PgPool, customer: &str) -> Uuid {
     .expect("a new order");
     tx.commit().await.expect("commit");
     id
-}
-
-/// Asserts a problem+json response and returns its body.
-pub async fn assert_problem(response: Response, status: u16, code: &str) -> Value {
-    assert_eq!(response.status(), status, "status of a `{code}` problem");
-    assert_eq!(
-        response.headers()["content-type"],
-        "application/problem+json"
-    );
-    let body: Value = response.json().await.expect("problem body");
-    assert_eq!(body["code"], code, "{body}");
-    body
 }
