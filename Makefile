@@ -3,7 +3,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 CARGO ?= cargo
 
-.PHONY: help up down test fmt lint unit token logs
+.PHONY: help up down test fmt lint unit token logs dlq
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -20,8 +20,9 @@ lint: ## cargo fmt --check and clippy with warnings as errors
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
-unit: ## Every test (starts Postgres and Redis if they are down)
+unit: ## Every test (starts Postgres, Redis and the broker if they are down)
 	@scripts/ensure-services.sh
+	@scripts/broker.sh start
 	@scripts/drop-test-dbs.sh
 	$(CARGO) nextest run --workspace --no-fail-fast
 
@@ -30,6 +31,9 @@ fmt: ## Format the code
 
 token: ## A dev bearer token: make token CUSTOMER=alice [ADMIN=1]
 	@scripts/token.sh "$(CUSTOMER)" "$(ADMIN)"
+
+dlq: ## List the dead letters of every topic (replay: orderflowctl dlq replay <topic> <partition> <offset>)
+	@set -a; source scripts/dev.env; set +a; $(CARGO) run -q -p orderflowctl -- dlq list
 
 logs: ## Follow the logs of `make up`
 	@tail -F .run/logs/*.log

@@ -4,7 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 RUN_DIR=${RUN_DIR:-.run}
 
-for pidfile in "$RUN_DIR"/*.pid; do
+for pidfile in "$RUN_DIR"/*-service.pid; do
   [ -e "$pidfile" ] || continue
   pid=$(cat "$pidfile")
   if kill -0 "$pid" 2>/dev/null; then
@@ -15,3 +15,5 @@ for pidfile in "$RUN_DIR"/*.pid; do
   fi
   rm -f "$pidfile"
 done
+
+[ "${1:-}" = --keep-broker ] || scripts/broker.sh stop

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# `make up`: the whole system on this machine, no Docker. Creates the databases, migrates them,
-# starts both services in the background and returns once both are ready.
+# `make up`: the whole system on this machine, no Docker. Starts the broker (tansu), creates
+# the topics and the databases, migrates them, starts both services in the background and
+# returns once both are ready.
 # PROFILE=release builds optimised binaries (slower to build).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,7 +12,8 @@ PROFILE=${PROFILE:-debug}
 mkdir -p "$LOG_DIR"
 
 scripts/ensure-services.sh
-scripts/down.sh
+scripts/down.sh --keep-broker
+scripts/broker.sh start
 
 cargo_flags=(); [ "$PROFILE" = release ] && cargo_flags=(--release)
 cargo build "${cargo_flags[@]}" -q -p checkout-service -p order-service -p orderflowctl
@@ -22,7 +24,8 @@ for db in orderflow_checkout orderflow_order; do
   [ "$exists" = 1 ] || psql -q "$PG_URL/postgres" -c "CREATE DATABASE $db"
 done
 
-export LOG_FORMAT=${LOG_FORMAT:-json} RUST_LOG=${RUST_LOG:-info}
+export LOG_FORMAT=${LOG_FORMAT:-json} RUST_LOG=${RUST_LOG:-info} KAFKA_BROKERS
+"$bin/orderflowctl" topics
 start() { # service, database, address, extra env...
   local service=$1 db=$2 addr=$3; shift 3
   env DATABASE_URL="$PG_URL/$db" HTTP_ADDR="$addr" "$@" "$bin/$service" migrate >>"$LOG_DIR/$service.log" 2>&1
@@ -45,6 +48,7 @@ cat <<MSG
 orderflow is up
   checkout-service  http://$CHECKOUT_ADDR   (OpenAPI: http://$CHECKOUT_ADDR/openapi.json)
   order-service     http://$ORDER_ADDR   (OpenAPI: http://$ORDER_ADDR/openapi.json)
+  broker (tansu)    $KAFKA_BROKERS
   logs              $LOG_DIR/
   a token           make token CUSTOMER=alice   (admin: make token CUSTOMER=ops ADMIN=1)
   stop              make down

@@ -1,4 +1,5 @@
 //! Tests over the whole system and over the repository's own documents.
 
 mod readme;
+mod saga;
 mod walkthrough;

@@ -1,11 +1,15 @@
 //! Harness for cross-service tests: the whole system in one process, each service on port 0
-//! with its own fresh database, sharing one JWT secret and the real Redis.
+//! with its own fresh database, sharing one JWT secret, the real Redis, and the real broker
+//! with topics of the test's own.
 
 use std::time::Duration;
 
 use http_kit::auth::JwtKeys;
 use http_kit::settings::Env;
+use messaging::KafkaSettings;
 use secrecy::SecretString;
+use serde_json::{Value, json};
+use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
 
 const SECRET: &str = "cross-service-tests-secret-32-bytes-min";
@@ -16,6 +20,9 @@ pub struct System {
     pub checkout_url: String,
     pub order_url: String,
     pub client: reqwest::Client,
+    pub checkout_db: PgPool,
+    pub order_db: PgPool,
+    pub kafka: KafkaSettings,
     keys: JwtKeys,
     shutdown: CancellationToken,
 }
@@ -26,29 +33,58 @@ impl Drop for System {
     }
 }
 
+/// Extra settings for one test (e.g. a short `SAGA_TIMEOUT`).
+pub type Overrides<'a> = &'a [(&'static str, &'a str)];
+
 impl System {
     pub async fn start() -> Self {
-        let shutdown = CancellationToken::new();
-        let checkout_db = test_support::fresh_database().await;
-        let order_db = test_support::fresh_database().await;
-        let prefix = test_support::unique_prefix();
-        let redis = test_support::redis_url();
+        Self::start_with(&[], &[]).await
+    }
 
+    /// Starts both services; `checkout_db_url`/`order_db_url` overrides let a test route a
+    /// database through a proxy.
+    pub async fn start_with(checkout_extra: Overrides<'_>, order_extra: Overrides<'_>) -> Self {
+        if std::env::var("TEST_LOG").is_ok() {
+            telemetry::init("tests", telemetry::LogFormat::Pretty);
+        }
+        let shutdown = CancellationToken::new();
+        let prefix = test_support::unique_topic_prefix();
+        let brokers = test_support::kafka_brokers();
+        let kafka = KafkaSettings::local(&brokers, &prefix);
+        messaging::topics::ensure(&kafka)
+            .await
+            .expect("create the test's topics (is the broker running?)");
+
+        let checkout_db_url = test_support::fresh_database().await;
+        let order_db_url = test_support::fresh_database().await;
+        let redis_prefix = test_support::unique_prefix();
+        let redis = test_support::redis_url();
         let env = |db: &str, extra: &[(&'static str, &str)]| {
             let mut vars = vec![
                 ("HTTP_ADDR", "127.0.0.1:0".to_owned()),
                 ("DATABASE_URL", db.to_owned()),
                 ("AUTH_JWT_SECRET", SECRET.to_owned()),
+                ("KAFKA_BROKERS", brokers.clone()),
+                ("KAFKA_TOPIC_PREFIX", prefix.clone()),
+                ("KAFKA_PARTITIONS", "3".to_owned()),
+                ("CONSUMER_MAX_ATTEMPTS", "3".to_owned()),
             ];
             vars.extend(extra.iter().map(|(k, v)| (*k, (*v).to_owned())));
             Env::from_pairs(vars)
         };
-        let checkout_settings = checkout_service::settings::Settings::from_env(env(
-            &checkout_db,
-            &[("SESSION_STORE", &redis), ("REDIS_KEY_PREFIX", &prefix)],
-        ))
-        .expect("checkout settings");
-        checkout_service::startup::migrate(&checkout_settings)
+        let mut checkout_vars = vec![
+            ("SESSION_STORE", redis.as_str()),
+            ("REDIS_KEY_PREFIX", redis_prefix.as_str()),
+        ];
+        checkout_vars.extend_from_slice(checkout_extra);
+        let checkout_settings =
+            checkout_service::settings::Settings::from_env(env(&checkout_db_url, &checkout_vars))
+                .expect("checkout settings");
+        let direct = |url: &str| {
+            checkout_service::settings::Settings::from_env(env(url, &checkout_vars))
+                .expect("settings")
+        };
+        checkout_service::startup::migrate(&direct(&checkout_db_url))
             .await
             .expect("migrate checkout");
         let checkout = checkout_service::startup::Application::build(checkout_settings)
@@ -57,9 +93,12 @@ impl System {
         let checkout_url = format!("http://127.0.0.1:{}", checkout.port());
         tokio::spawn(checkout.run_until_stopped(shutdown.clone()));
 
-        let order_settings = order_service::settings::Settings::from_env(env(&order_db, &[]))
-            .expect("order settings");
-        order_service::startup::migrate(&order_settings)
+        let order_settings =
+            order_service::settings::Settings::from_env(env(&order_db_url, order_extra))
+                .expect("order settings");
+        let direct =
+            order_service::settings::Settings::from_env(env(&order_db_url, &[])).expect("settings");
+        order_service::startup::migrate(&direct)
             .await
             .expect("migrate order");
         let order = order_service::startup::Application::build(order_settings)
@@ -72,6 +111,11 @@ impl System {
             checkout_url,
             order_url,
             client: reqwest::Client::new(),
+            checkout_db: PgPool::connect(&checkout_db_url)
+                .await
+                .expect("checkout db"),
+            order_db: PgPool::connect(&order_db_url).await.expect("order db"),
+            kafka,
             keys: JwtKeys::hs256(&SecretString::from(SECRET.to_owned())),
             shutdown,
         }
@@ -80,5 +124,122 @@ impl System {
     /// A token as `make token CUSTOMER=<customer>` prints it.
     pub fn token(&self, customer: &str) -> String {
         self.keys.issue(customer, false, Duration::from_secs(600))
+    }
+
+    pub fn admin_token(&self) -> String {
+        self.keys.issue("ops", true, Duration::from_secs(600))
+    }
+
+    pub fn checkout(&self, path: &str) -> String {
+        format!("{}{path}", self.checkout_url)
+    }
+
+    pub fn order(&self, path: &str) -> String {
+        format!("{}{path}", self.order_url)
+    }
+
+    /// GET `url` as `customer`, as JSON.
+    pub async fn get_json(&self, url: &str, customer: &str) -> (u16, Value) {
+        let response = self
+            .client
+            .get(url)
+            .bearer_auth(self.token(customer))
+            .send()
+            .await
+            .expect("request");
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Session, cart (2 × KB-001) and checkout paid with `card_token`; returns
+    /// (session id, checkout id).
+    pub async fn submit_checkout(&self, customer: &str, card_token: &str) -> (String, String) {
+        let token = self.token(customer);
+        let session: Value = self
+            .client
+            .post(self.checkout("/v1/sessions"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .expect("request")
+            .json()
+            .await
+            .expect("json");
+        let session = session["session_id"]
+            .as_str()
+            .expect("session id")
+            .to_owned();
+        let cart = self
+            .client
+            .put(self.checkout("/v1/cart/items/KB-001"))
+            .bearer_auth(&token)
+            .header("X-Session-Id", &session)
+            .json(&json!({ "quantity": 2 }))
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(cart.status(), 200);
+        let submitted = self
+            .client
+            .post(self.checkout("/v1/checkouts"))
+            .bearer_auth(&token)
+            .header("X-Session-Id", &session)
+            .header("Idempotency-Key", uuid::Uuid::new_v4().to_string())
+            .json(&json!({ "payment": { "card_token": card_token } }))
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(submitted.status(), 202);
+        let body: Value = submitted.json().await.expect("json");
+        (
+            session,
+            body["checkout_id"]
+                .as_str()
+                .expect("checkout id")
+                .to_owned(),
+        )
+    }
+
+    /// Every record on a logical topic, oldest first per partition.
+    pub async fn records(&self, logical_topic: &str) -> Vec<messaging::dlq::DeadLetter> {
+        let topic = messaging::Topics::new(&self.kafka.topic_prefix).name(logical_topic);
+        messaging::dlq::list(&self.kafka, &topic, 10_000)
+            .await
+            .expect("read topic")
+    }
+
+    /// Polls `probe` every 50 ms until it returns `Some`, for at most `within`.
+    pub async fn eventually<T, F, Fut>(&self, within: Duration, mut probe: F) -> Option<T>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Option<T>>,
+    {
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            if let Some(value) = probe().await {
+                return Some(value);
+            }
+            if tokio::time::Instant::now() > deadline {
+                return None;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Polls the checkout until it leaves PENDING (at most `within`); returns its last view.
+    pub async fn wait_final(&self, customer: &str, checkout_id: &str, within: Duration) -> Value {
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            let (_, view) = self
+                .get_json(
+                    &self.checkout(&format!("/v1/checkouts/{checkout_id}")),
+                    customer,
+                )
+                .await;
+            if view["status"] != "PENDING" || tokio::time::Instant::now() > deadline {
+                return view;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 }

@@ -98,6 +98,88 @@ impl EventData for OrderCancelled {
     const TOPIC: &'static str = topics::ORDER;
 }
 
+/// order-service created the order of a checkout; checkout-service authorizes its payment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderPlaced {
+    pub order_id: Uuid,
+    pub checkout_id: Uuid,
+    pub customer_id: String,
+    pub total_minor: i64,
+    pub currency: String,
+    pub placed_at: DateTime<Utc>,
+}
+
+impl EventData for OrderPlaced {
+    const TYPE: &'static str = "dev.orderflow.order.placed.v1";
+    const SOURCE: &'static str = sources::ORDER_SERVICE;
+    const TOPIC: &'static str = topics::ORDER;
+}
+
+/// The order's payment was authorized: the order is confirmed and the checkout completes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderConfirmed {
+    pub order_id: Uuid,
+    pub checkout_id: Uuid,
+    pub customer_id: String,
+    pub confirmed_at: DateTime<Utc>,
+}
+
+impl EventData for OrderConfirmed {
+    const TYPE: &'static str = "dev.orderflow.order.confirmed.v1";
+    const SOURCE: &'static str = sources::ORDER_SERVICE;
+    const TOPIC: &'static str = topics::ORDER;
+}
+
+/// A payment was authorized (keyed by its order, like every payment event).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PaymentAuthorized {
+    pub payment_id: Uuid,
+    pub order_id: Uuid,
+    pub checkout_id: Uuid,
+    pub amount_minor: i64,
+    pub currency: String,
+    pub authorized_at: DateTime<Utc>,
+}
+
+impl EventData for PaymentAuthorized {
+    const TYPE: &'static str = "dev.orderflow.payment.authorized.v1";
+    const SOURCE: &'static str = sources::CHECKOUT_SERVICE;
+    const TOPIC: &'static str = topics::PAYMENT;
+}
+
+/// A payment was declined: `card_declined`, `insufficient_funds` or `processing_error`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PaymentDeclined {
+    pub payment_id: Uuid,
+    pub order_id: Uuid,
+    pub checkout_id: Uuid,
+    pub reason: String,
+    pub declined_at: DateTime<Utc>,
+}
+
+impl EventData for PaymentDeclined {
+    const TYPE: &'static str = "dev.orderflow.payment.declined.v1";
+    const SOURCE: &'static str = sources::CHECKOUT_SERVICE;
+    const TOPIC: &'static str = topics::PAYMENT;
+}
+
+/// An authorized payment was refunded (voided) after its order was cancelled.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PaymentRefunded {
+    pub payment_id: Uuid,
+    pub order_id: Uuid,
+    pub checkout_id: Uuid,
+    pub amount_minor: i64,
+    pub currency: String,
+    pub refunded_at: DateTime<Utc>,
+}
+
+impl EventData for PaymentRefunded {
+    const TYPE: &'static str = "dev.orderflow.payment.refunded.v1";
+    const SOURCE: &'static str = sources::CHECKOUT_SERVICE;
+    const TOPIC: &'static str = topics::PAYMENT;
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -111,7 +193,15 @@ mod tests {
 
     #[test]
     fn event_types_follow_the_naming_rule() {
-        for ty in [CheckoutSubmitted::TYPE, OrderCancelled::TYPE] {
+        for ty in [
+            CheckoutSubmitted::TYPE,
+            OrderPlaced::TYPE,
+            OrderConfirmed::TYPE,
+            OrderCancelled::TYPE,
+            PaymentAuthorized::TYPE,
+            PaymentDeclined::TYPE,
+            PaymentRefunded::TYPE,
+        ] {
             assert!(
                 ty.starts_with("dev.orderflow.") && ty.ends_with(".v1"),
                 "{ty}"

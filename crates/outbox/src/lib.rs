@@ -6,6 +6,13 @@ use events::EventData;
 use sqlx::{Postgres, Transaction};
 use uuid::Uuid;
 
+pub mod relay;
+
+/// The columns of [`OutboxRow`], for queries that load rows.
+pub const ROW_COLUMNS: &str =
+    "id, topic, event_type, source, aggregate_id, subject, sequence, payload,
+    traceparent, tracestate, created_at";
+
 /// The channel the relay LISTENs on.
 pub const NOTIFY_CHANNEL: &str = "orderflow_outbox";
 
@@ -23,10 +30,30 @@ pub struct Enqueued {
     pub sequence: i64,
 }
 
+/// Number of relay ownership lanes. Rows carry their lane, so changing it needs a migration.
+pub const LANES: u8 = 16;
+
+/// The lane of an aggregate: from the id's last byte, which is random in UUIDv4 and v7.
+pub fn lane_of(aggregate_id: Uuid) -> i16 {
+    i16::from(aggregate_id.as_bytes()[15] % LANES)
+}
+
 /// Writes `data` as the next event of `aggregate_id`, in the caller's transaction.
 pub async fn enqueue<E: EventData>(
     tx: &mut Transaction<'_, Postgres>,
     aggregate_id: Uuid,
+    data: &E,
+    trace: &TraceContext,
+) -> Result<Enqueued, sqlx::Error> {
+    enqueue_as(tx, aggregate_id, &aggregate_id.to_string(), data, trace).await
+}
+
+/// Like [`enqueue`], with a CloudEvent `subject` other than the aggregate id (a payment event
+/// is keyed and sequenced by its order, its subject is the payment).
+pub async fn enqueue_as<E: EventData>(
+    tx: &mut Transaction<'_, Postgres>,
+    aggregate_id: Uuid,
+    subject: &str,
     data: &E,
     trace: &TraceContext,
 ) -> Result<Enqueued, sqlx::Error> {
@@ -42,9 +69,9 @@ pub async fn enqueue<E: EventData>(
             DO UPDATE SET last_sequence = outbox_sequences.last_sequence + 1
             RETURNING last_sequence
         ), event AS (
-            INSERT INTO outbox
-                (id, topic, event_type, source, aggregate_id, sequence, payload, traceparent, tracestate)
-            SELECT $1, $3, $4, $5, $2, seq.last_sequence, $6, $7, $8 FROM seq
+            INSERT INTO outbox (id, topic, event_type, source, aggregate_id, subject, lane,
+                                sequence, payload, traceparent, tracestate)
+            SELECT $1, $3, $4, $5, $2, $10, $11, seq.last_sequence, $6, $7, $8 FROM seq
             RETURNING sequence
         )
         SELECT event.sequence FROM event, pg_notify($9, '')
@@ -59,6 +86,8 @@ pub async fn enqueue<E: EventData>(
     .bind(trace.traceparent.as_deref())
     .bind(trace.tracestate.as_deref())
     .bind(NOTIFY_CHANNEL)
+    .bind(subject)
+    .bind(lane_of(aggregate_id))
     .fetch_one(&mut **tx)
     .await?;
     Ok(Enqueued { id, sequence })
@@ -72,6 +101,7 @@ pub struct OutboxRow {
     pub event_type: String,
     pub source: String,
     pub aggregate_id: Uuid,
+    pub subject: String,
     pub sequence: i64,
     pub payload: serde_json::Value,
     pub traceparent: Option<String>,
@@ -88,7 +118,7 @@ impl OutboxRow {
             .id(self.id.to_string())
             .ty(self.event_type.as_str())
             .source(self.source.as_str())
-            .subject(aggregate.as_str())
+            .subject(self.subject.as_str())
             .time(self.created_at)
             .extension("partitionkey", aggregate.as_str())
             .extension("sequence", self.sequence)
@@ -109,8 +139,8 @@ pub async fn rows_of(
     aggregate_id: Uuid,
 ) -> Result<Vec<OutboxRow>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT id, topic, event_type, source, aggregate_id, sequence, payload, traceparent,
-                tracestate, created_at
+        "SELECT id, topic, event_type, source, aggregate_id, subject, sequence, payload,
+                traceparent, tracestate, created_at
          FROM outbox WHERE aggregate_id = $1 ORDER BY sequence",
     )
     .bind(aggregate_id)

@@ -21,6 +21,16 @@ pub fn redis_url() -> String {
     std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned())
 }
 
+/// The test broker (`TEST_KAFKA_BROKERS`, default the one `make test` starts).
+pub fn kafka_brokers() -> String {
+    std::env::var("TEST_KAFKA_BROKERS").unwrap_or_else(|_| "127.0.0.1:9092".to_owned())
+}
+
+/// A topic (and consumer group) prefix no other test uses.
+pub fn unique_topic_prefix() -> String {
+    format!("t{}.", Uuid::now_v7().simple())
+}
+
 /// A key prefix no other test uses.
 pub fn unique_prefix() -> String {
     format!("test:{}", Uuid::now_v7().simple())

@@ -3,8 +3,10 @@
 pub mod domain;
 pub mod error;
 pub mod openapi;
+pub mod payments;
 pub mod pricing;
 pub mod routes;
+pub mod saga;
 pub mod settings;
 pub mod startup;
 pub mod state;

@@ -18,6 +18,12 @@ async fn main() -> anyhow::Result<()> {
             let app = Application::build(settings).await?;
             app.run_until_stopped(http_kit::shutdown::on_signal()).await
         }
-        Some(other) => anyhow::bail!("unknown command {other:?}: expected `serve` or `migrate`"),
+        Some("relay") => {
+            let shutdown = http_kit::shutdown::on_signal();
+            checkout_service::startup::relay(&settings, shutdown).await
+        }
+        Some(other) => {
+            anyhow::bail!("unknown command {other:?}: expected `serve`, `migrate` or `relay`")
+        }
     }
 }

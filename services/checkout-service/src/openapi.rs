@@ -6,14 +6,14 @@ use http_kit::openapi::BearerAuth;
 use http_kit::problem::ProblemDetails;
 use utoipa::OpenApi;
 
-use crate::routes::{cart, checkouts, health, products, sessions};
+use crate::routes::{cart, checkouts, health, payments, products, sessions};
 
 #[derive(Debug, OpenApi)]
 #[openapi(
     info(title = "orderflow checkout-service", description = "Sessions, carts, catalog and checkouts."),
     paths(
         sessions::create, products::list, cart::get, cart::put_item, cart::remove_item, cart::clear,
-        checkouts::create, checkouts::get, health::live, health::ready,
+        checkouts::create, checkouts::get, payments::get, health::live, health::ready,
     ),
     components(schemas(ProblemDetails, HealthReport)),
     modifiers(&BearerAuth),
@@ -22,5 +22,5 @@ pub struct ApiDoc;
 
 /// `GET /openapi.json`.
 pub async fn serve() -> Json<utoipa::openapi::OpenApi> {
-    Json(ApiDoc::openapi())
+    Json(ApiDoc::openapi().merge_from(backbone::admin::AdminApi::openapi()))
 }

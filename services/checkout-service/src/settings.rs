@@ -2,12 +2,14 @@
 
 use std::time::Duration;
 
+use backbone::EventSettings;
 use http_kit::settings::{CommonSettings, Env, SettingsError};
 use secrecy::SecretString;
 
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub common: CommonSettings,
+    pub events: EventSettings,
     pub session_store: SecretString,
     pub session_ttl: Duration,
     pub session_cookie_secure: bool,
@@ -18,6 +20,7 @@ pub struct Settings {
 impl Settings {
     pub fn from_env(mut env: Env) -> Result<Self, SettingsError> {
         let common = CommonSettings::read(&mut env, "checkout-service");
+        let events = EventSettings::read(&mut env);
         let session_store = env.secret("SESSION_STORE", 1);
         let session_ttl = env.duration("SESSION_TTL");
         let session_cookie_secure = env.parse("SESSION_COOKIE_SECURE");
@@ -27,6 +30,7 @@ impl Settings {
         let missing = || SettingsError(vec!["settings incomplete".to_owned()]);
         Ok(Self {
             common: common.ok_or_else(missing)?,
+            events: events.ok_or_else(missing)?,
             session_store: session_store.ok_or_else(missing)?,
             session_ttl: session_ttl.ok_or_else(missing)?,
             session_cookie_secure: session_cookie_secure.ok_or_else(missing)?,

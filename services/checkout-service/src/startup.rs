@@ -4,12 +4,15 @@ use std::time::Duration;
 
 use anyhow::Context;
 use axum::Router;
+use backbone::Backbone;
+use backbone::admin::AdminState;
 use http_kit::auth::JwtKeys;
 use http_kit::health::Draining;
 use secrecy::ExposeSecret;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
+use crate::saga::{CheckoutSaga, sweeper};
 use crate::settings::Settings;
 use crate::state::AppState;
 use crate::store::{idempotency, sessions::SessionStore};
@@ -21,7 +24,9 @@ pub struct Application {
     listener: TcpListener,
     router: Router,
     state: AppState,
+    backbone: Backbone<CheckoutSaga>,
     idempotency_retention: Duration,
+    saga_timeout: Duration,
 }
 
 impl Application {
@@ -35,10 +40,34 @@ impl Application {
         .context("DATABASE_URL")?;
         let redis = redis::Client::open(settings.session_store.expose_secret())
             .context("SESSION_STORE is not a valid redis URL")?;
+        let sessions = SessionStore::new(redis, &settings.redis_key_prefix, settings.session_ttl)?;
+        let saga = CheckoutSaga {
+            db: db.clone(),
+            sessions: sessions.clone(),
+        };
+        let topics = vec![events::topics::ORDER];
+        let backbone = Backbone::new(
+            &db,
+            &common.database_url,
+            &settings.events,
+            "checkout-service",
+            topics,
+            saga,
+        )
+        .map_err(|e| anyhow::anyhow!("event backbone: {e}"))?;
+        let keys = JwtKeys::hs256(&common.jwt_secret);
+        let admin = AdminState {
+            db: db.clone(),
+            keys: keys.clone(),
+            kafka: settings.events.kafka.clone(),
+            producer: messaging::producer::idempotent(&settings.events.kafka)?,
+            relay: backbone.relay_stats.clone(),
+            consumer: backbone.consumer_stats.clone(),
+        };
         let state = AppState {
             db,
-            sessions: SessionStore::new(redis, &settings.redis_key_prefix, settings.session_ttl)?,
-            keys: JwtKeys::hs256(&common.jwt_secret),
+            sessions,
+            keys,
             draining: Draining::default(),
             cookie_secure: settings.session_cookie_secure,
         };
@@ -47,9 +76,11 @@ impl Application {
             .with_context(|| format!("cannot listen on HTTP_ADDR {}", common.http_addr))?;
         Ok(Self {
             listener,
-            router: routes::router(state.clone()),
+            router: routes::router(state.clone(), admin),
             state,
+            backbone,
             idempotency_retention: settings.idempotency_retention,
+            saga_timeout: settings.events.saga_timeout,
         })
     }
 
@@ -61,17 +92,30 @@ impl Application {
             .unwrap_or_default()
     }
 
-    /// Serves until `shutdown` fires, then drains in-flight requests and returns.
+    /// Serves until `shutdown` fires, then drains in-flight requests, stops the consumer and
+    /// the relay, and returns.
     pub async fn run_until_stopped(self, shutdown: CancellationToken) -> anyhow::Result<()> {
         let addr = self.listener.local_addr()?;
         tracing::info!(%addr, "checkout-service listening");
-        let purger = tokio::spawn(idempotency::purge_periodically(
-            self.state.db.clone(),
+        let mut tasks = self.backbone.spawn(&shutdown);
+        let db = self.state.db.clone();
+        tasks.push(tokio::spawn(idempotency::purge_periodically(
+            db.clone(),
             self.idempotency_retention,
             shutdown.clone(),
-        ));
+        )));
+        let every =
+            (self.saga_timeout / 5).clamp(Duration::from_millis(200), Duration::from_secs(30));
+        tasks.push(tokio::spawn(sweeper::run(
+            db,
+            self.saga_timeout,
+            every,
+            shutdown.clone(),
+        )));
         http_kit::layers::serve(self.listener, self.router, shutdown, self.state.draining).await?;
-        purger.await?;
+        for task in tasks {
+            task.await?;
+        }
         tracing::info!("checkout-service stopped");
         Ok(())
     }
@@ -87,4 +131,18 @@ pub async fn migrate(settings: &Settings) -> anyhow::Result<()> {
         .context("migrating the checkout database")?;
     tracing::info!("checkout database migrated");
     Ok(())
+}
+
+/// `checkout-service relay`: only the outbox relay.
+pub async fn relay(settings: &Settings, shutdown: CancellationToken) -> anyhow::Result<()> {
+    let common = &settings.common;
+    let db = http_kit::db::pool(&common.database_url, 4, common.db_acquire_timeout)?;
+    backbone::run_relay_process(
+        db,
+        &common.database_url,
+        &settings.events,
+        common.http_addr,
+        shutdown,
+    )
+    .await
 }

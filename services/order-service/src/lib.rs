@@ -3,6 +3,7 @@
 pub mod domain;
 pub mod openapi;
 pub mod routes;
+pub mod saga;
 pub mod settings;
 pub mod startup;
 pub mod state;

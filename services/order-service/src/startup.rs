@@ -4,11 +4,14 @@ use std::time::Duration;
 
 use anyhow::Context;
 use axum::Router;
+use backbone::Backbone;
+use backbone::admin::AdminState;
 use http_kit::auth::JwtKeys;
 use http_kit::health::Draining;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
+use crate::saga::{OrderSaga, sweeper};
 use crate::settings::Settings;
 use crate::state::AppState;
 use crate::{MIGRATOR, routes};
@@ -19,6 +22,8 @@ pub struct Application {
     listener: TcpListener,
     router: Router,
     state: AppState,
+    backbone: Backbone<OrderSaga>,
+    saga_timeout: Duration,
 }
 
 impl Application {
@@ -30,9 +35,28 @@ impl Application {
             common.db_acquire_timeout,
         )
         .context("DATABASE_URL")?;
+        let topics = vec![events::topics::CHECKOUT, events::topics::PAYMENT];
+        let backbone = Backbone::new(
+            &db,
+            &common.database_url,
+            &settings.events,
+            "order-service",
+            topics,
+            OrderSaga,
+        )
+        .map_err(|e| anyhow::anyhow!("event backbone: {e}"))?;
+        let keys = JwtKeys::hs256(&common.jwt_secret);
+        let admin = AdminState {
+            db: db.clone(),
+            keys: keys.clone(),
+            kafka: settings.events.kafka.clone(),
+            producer: messaging::producer::idempotent(&settings.events.kafka)?,
+            relay: backbone.relay_stats.clone(),
+            consumer: backbone.consumer_stats.clone(),
+        };
         let state = AppState {
             db,
-            keys: JwtKeys::hs256(&common.jwt_secret),
+            keys,
             draining: Draining::default(),
         };
         let listener = TcpListener::bind(common.http_addr)
@@ -40,8 +64,10 @@ impl Application {
             .with_context(|| format!("cannot listen on HTTP_ADDR {}", common.http_addr))?;
         Ok(Self {
             listener,
-            router: routes::router(state.clone()),
+            router: routes::router(state.clone(), admin),
             state,
+            backbone,
+            saga_timeout: settings.events.saga_timeout,
         })
     }
 
@@ -58,11 +84,24 @@ impl Application {
         self.state.db.clone()
     }
 
-    /// Serves until `shutdown` fires, then drains in-flight requests and returns.
+    /// Serves until `shutdown` fires, then drains in-flight requests, stops the consumer and
+    /// the relay, and returns.
     pub async fn run_until_stopped(self, shutdown: CancellationToken) -> anyhow::Result<()> {
         let addr = self.listener.local_addr()?;
         tracing::info!(%addr, "order-service listening");
+        let mut tasks = self.backbone.spawn(&shutdown);
+        let every =
+            (self.saga_timeout / 5).clamp(Duration::from_millis(200), Duration::from_secs(30));
+        tasks.push(tokio::spawn(sweeper::run(
+            self.state.db.clone(),
+            self.saga_timeout,
+            every,
+            shutdown.clone(),
+        )));
         http_kit::layers::serve(self.listener, self.router, shutdown, self.state.draining).await?;
+        for task in tasks {
+            task.await?;
+        }
         tracing::info!("order-service stopped");
         Ok(())
     }
@@ -77,4 +116,18 @@ pub async fn migrate(settings: &Settings) -> anyhow::Result<()> {
         .context("migrating the order database")?;
     tracing::info!("order database migrated");
     Ok(())
+}
+
+/// `order-service relay`: only the outbox relay.
+pub async fn relay(settings: &Settings, shutdown: CancellationToken) -> anyhow::Result<()> {
+    let common = &settings.common;
+    let db = http_kit::db::pool(&common.database_url, 4, common.db_acquire_timeout)?;
+    backbone::run_relay_process(
+        db,
+        &common.database_url,
+        &settings.events,
+        common.http_addr,
+        shutdown,
+    )
+    .await
 }

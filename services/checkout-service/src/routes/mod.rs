@@ -3,17 +3,19 @@
 pub(crate) mod cart;
 pub(crate) mod checkouts;
 pub(crate) mod health;
+pub(crate) mod payments;
 pub(crate) mod products;
 pub(crate) mod sessions;
 
 use axum::Router;
 use axum::routing::{get, post, put};
+use backbone::admin::AdminState;
 
 use crate::openapi;
 use crate::state::AppState;
 
 /// Every route of checkout-service, with the shared middleware.
-pub fn router(state: AppState) -> Router {
+pub fn router(state: AppState, admin: AdminState) -> Router {
     let routes = Router::new()
         .route("/v1/sessions", post(sessions::create))
         .route("/v1/products", get(products::list))
@@ -24,9 +26,11 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/v1/checkouts", post(checkouts::create))
         .route("/v1/checkouts/{id}", get(checkouts::get))
+        .route("/v1/payments/{order_id}", get(payments::get))
         .route("/health/live", get(health::live))
         .route("/health/ready", get(health::ready))
         .route("/openapi.json", get(openapi::serve))
-        .with_state(state);
+        .with_state(state)
+        .merge(backbone::admin::router(admin));
     http_kit::layers::apply(routes)
 }

@@ -77,3 +77,74 @@ pub async fn find(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<Checkout>,
     .fetch_optional(db)
     .await
 }
+
+/// What the saga needs of a checkout, locked until the transaction ends.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SagaView {
+    pub status: String,
+    pub card_token: String,
+    pub session_id: Uuid,
+    pub cart_version: i64,
+}
+
+pub async fn lock_for_saga(
+    tx: &mut Transaction<'_, Postgres>,
+    id: Uuid,
+) -> Result<Option<SagaView>, sqlx::Error> {
+    sqlx::query_as("SELECT status, card_token, session_id, cart_version FROM checkouts WHERE id = $1 FOR UPDATE")
+        .bind(id)
+        .fetch_optional(&mut **tx)
+        .await
+}
+
+/// Records the order of a checkout (once).
+pub async fn attach_order(
+    tx: &mut Transaction<'_, Postgres>,
+    id: Uuid,
+    order_id: Uuid,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE checkouts SET order_id = $2, updated_at = now() WHERE id = $1 AND order_id IS NULL",
+    )
+    .bind(id)
+    .bind(order_id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// PENDING → COMPLETED; returns the (session, cart version) checked out, or `None` when the
+/// checkout was not PENDING (a guarded no-op).
+pub async fn complete(
+    tx: &mut Transaction<'_, Postgres>,
+    id: Uuid,
+) -> Result<Option<(Uuid, i64)>, sqlx::Error> {
+    sqlx::query_as(
+        "UPDATE checkouts SET status = 'COMPLETED', updated_at = now()
+         WHERE id = $1 AND status = 'PENDING' RETURNING session_id, cart_version",
+    )
+    .bind(id)
+    .fetch_optional(&mut **tx)
+    .await
+}
+
+/// PENDING → FAILED with `reason` (`declined`, `cancelled`, `timeout`); `false` if not PENDING.
+pub async fn fail(
+    tx: &mut Transaction<'_, Postgres>,
+    id: Uuid,
+    order_id: Option<Uuid>,
+    reason: &str,
+) -> Result<bool, sqlx::Error> {
+    let updated = sqlx::query(
+        "UPDATE checkouts SET status = 'FAILED', failure_reason = $3, order_id = COALESCE(order_id, $2),
+                updated_at = now()
+         WHERE id = $1 AND status = 'PENDING'",
+    )
+    .bind(id)
+    .bind(order_id)
+    .bind(reason)
+    .execute(&mut **tx)
+    .await?
+    .rows_affected();
+    Ok(updated == 1)
+}

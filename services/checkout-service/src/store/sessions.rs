@@ -69,6 +69,17 @@ redis.call('EXPIRE', KEYS[2], ttl)
 return {0, redis.call('HGETALL', KEYS[2])}
 ";
 
+/// Empties the cart only if it is still at `version` (the TTL is kept).
+const EMPTY_IF_VERSION: &str = r"
+if redis.call('HGET', KEYS[1], 'version') ~= ARGV[1] then return 0 end
+local ttl = redis.call('PTTL', KEYS[1])
+local version = redis.call('HINCRBY', KEYS[1], 'version', 1)
+redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[1], 'version', version)
+if ttl > 0 then redis.call('PEXPIRE', KEYS[1], ttl) end
+return 1
+";
+
 /// A cart as stored: its version and quantity per SKU.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Cart {
@@ -90,6 +101,7 @@ struct Scripts {
     set_item: Script,
     remove_item: Script,
     clear: Script,
+    empty_if_version: Script,
 }
 
 /// The Redis-backed session and cart store.
@@ -128,6 +140,7 @@ impl SessionStore {
                 set_item: script(SET_ITEM),
                 remove_item: script(REMOVE_ITEM),
                 clear: script(CLEAR),
+                empty_if_version: Script::new(EMPTY_IF_VERSION),
             }),
         })
     }
@@ -193,6 +206,24 @@ impl SessionStore {
             }
             CartChange::Clear => self.run(&self.scripts.clear, session, caller, &[]).await,
         }
+    }
+
+    /// Compare-and-delete: empties the cart of `session` if it is still at `version`, so items
+    /// added after the checkout survive. `true` when it was emptied.
+    pub async fn empty_cart_if_version(
+        &self,
+        session: Uuid,
+        version: i64,
+    ) -> redis::RedisResult<bool> {
+        let mut redis = self.redis.clone();
+        let emptied: i64 = self
+            .scripts
+            .empty_if_version
+            .key(self.cart_key(session))
+            .arg(version)
+            .invoke_async(&mut redis)
+            .await?;
+        Ok(emptied == 1)
     }
 
     /// PING, for readiness.

@@ -62,6 +62,8 @@ pub async fn spawn_app_with(deps: Deps, overrides: &[(&str, &str)]) -> TestApp {
         ("REDIS_KEY_PREFIX", prefix.clone()),
         ("AUTH_JWT_SECRET", SECRET.to_owned()),
         ("DB_ACQUIRE_TIMEOUT", "1s".to_owned()),
+        ("KAFKA_BROKERS", test_support::kafka_brokers()),
+        ("KAFKA_TOPIC_PREFIX", test_support::unique_topic_prefix()),
     ];
     vars.extend(overrides.iter().map(|(k, v)| (*k, (*v).to_owned())));
     let settings = Settings::from_env(Env::from_pairs(vars)).expect("test settings are valid");

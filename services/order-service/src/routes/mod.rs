@@ -5,12 +5,13 @@ pub(crate) mod orders;
 
 use axum::Router;
 use axum::routing::{get, post};
+use backbone::admin::AdminState;
 
 use crate::openapi;
 use crate::state::AppState;
 
 /// Every route of order-service, with the shared middleware.
-pub fn router(state: AppState) -> Router {
+pub fn router(state: AppState, admin: AdminState) -> Router {
     let routes = Router::new()
         .route("/v1/orders", get(orders::list))
         .route("/v1/orders/{id}", get(orders::get))
@@ -18,6 +19,7 @@ pub fn router(state: AppState) -> Router {
         .route("/health/live", get(health::live))
         .route("/health/ready", get(health::ready))
         .route("/openapi.json", get(openapi::serve))
-        .with_state(state);
+        .with_state(state)
+        .merge(backbone::admin::router(admin));
     http_kit::layers::apply(routes)
 }

@@ -1,6 +1,6 @@
 use axum::extract::State;
 use chrono::{DateTime, Utc};
-use events::{CancelReason, OrderCancelled, OrderLine};
+use events::{CancelReason, OrderLine};
 use http_kit::auth::Caller;
 use http_kit::extract::{Json, Path, Query};
 use http_kit::problem::ProblemDetails;
@@ -10,7 +10,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::domain::{Cursor, OrderStatus};
+use crate::domain::Cursor;
+use crate::saga;
 use crate::state::AppState;
 use crate::store::orders::{self, Order, StatusChange};
 
@@ -186,16 +187,14 @@ pub async fn cancel(
         .await?
         .filter(|o| caller.may_see(&o.customer_id))
         .ok_or_else(|| not_found(id))?;
-    let reason = CancelReason::CustomerRequested;
-    let Some(previous) = orders::transition(
+    if !saga::cancel(
         &mut tx,
         id,
-        &OrderStatus::CANCELLABLE,
-        OrderStatus::Cancelled,
-        Some(reason.as_str()),
+        CancelReason::CustomerRequested,
+        &TraceContext::default(),
     )
     .await?
-    else {
+    {
         return Err(Problem::conflict(
             "order_not_cancellable",
             format!(
@@ -204,21 +203,11 @@ pub async fn cancel(
             ),
         )
         .into());
-    };
-    let event = OrderCancelled {
-        order_id: id,
-        checkout_id: order.checkout_id,
-        customer_id: order.customer_id.clone(),
-        reason,
-        previous_status: previous.as_str().to_owned(),
-        cancelled_at: Utc::now(),
-    };
-    outbox::enqueue(&mut tx, id, &event, &TraceContext::default()).await?;
+    }
     let cancelled = orders::find(&mut *tx, id)
         .await?
         .ok_or_else(|| not_found(id))?;
     let history = orders::history(&mut *tx, id).await?;
     tx.commit().await?;
-    tracing::info!(order_id = %id, previous = %previous, "order cancelled by customer");
     Ok(Json(OrderView::new(cancelled, Some(history))))
 }

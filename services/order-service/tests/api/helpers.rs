@@ -41,11 +41,17 @@ pub async fn spawn_app_on(app_database_url: &str, direct_database_url: &str) -> 
     if std::env::var("TEST_LOG").is_ok() {
         telemetry::init("order-service", telemetry::LogFormat::Pretty);
     }
+    let (brokers, prefix) = (
+        test_support::kafka_brokers(),
+        test_support::unique_topic_prefix(),
+    );
     let settings = Settings::from_env(Env::from_pairs([
         ("HTTP_ADDR", "127.0.0.1:0"),
         ("DATABASE_URL", app_database_url),
         ("AUTH_JWT_SECRET", SECRET),
         ("DB_ACQUIRE_TIMEOUT", "1s"),
+        ("KAFKA_BROKERS", &brokers),
+        ("KAFKA_TOPIC_PREFIX", &prefix),
     ]))
     .expect("test settings are valid");
     let db = PgPool::connect(direct_database_url)

@@ -1,6 +1,10 @@
 //! Typed settings, read once at start. [`VARIABLES`] is the one list of every environment
 //! variable the services read: the README table, compose and Kubernetes are checked against it.
 
+mod variables;
+
+pub use variables::{VARIABLES, Variable, markdown_table};
+
 use std::collections::HashMap;
 use std::fmt::Display;
 use std::net::SocketAddr;
@@ -8,124 +12,6 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use secrecy::{ExposeSecret, SecretString};
-
-/// One environment variable a service reads.
-#[derive(Debug, Clone, Copy)]
-pub struct Variable {
-    pub name: &'static str,
-    /// `None`: required.
-    pub default: Option<&'static str>,
-    /// The services that read it.
-    pub services: &'static [&'static str],
-    pub help: &'static str,
-}
-
-const BOTH: &[&str] = &["checkout-service", "order-service"];
-const CHECKOUT: &[&str] = &["checkout-service"];
-
-/// Every variable the services read, with its default and meaning.
-pub const VARIABLES: &[Variable] = &[
-    Variable {
-        name: "HTTP_ADDR",
-        default: Some("0.0.0.0:8080"),
-        services: BOTH,
-        help: "Address the HTTP server listens on.",
-    },
-    Variable {
-        name: "DATABASE_URL",
-        default: None,
-        services: BOTH,
-        help: "Postgres URL of the service's own database (secret: it may hold a password).",
-    },
-    Variable {
-        name: "DB_POOL_MAX",
-        default: Some("10"),
-        services: BOTH,
-        help: "Most Postgres connections one process holds.",
-    },
-    Variable {
-        name: "DB_ACQUIRE_TIMEOUT",
-        default: Some("2s"),
-        services: BOTH,
-        help: "How long a request waits for a connection before it is answered 503.",
-    },
-    Variable {
-        name: "AUTH_JWT_SECRET",
-        default: None,
-        services: BOTH,
-        help: "HS256 secret that verifies bearer tokens, at least 32 bytes (secret).",
-    },
-    Variable {
-        name: "SESSION_STORE",
-        default: Some("redis://127.0.0.1:6379"),
-        services: CHECKOUT,
-        help: "Redis URL of the session and cart store.",
-    },
-    Variable {
-        name: "SESSION_TTL",
-        default: Some("2h"),
-        services: CHECKOUT,
-        help: "Sliding lifetime of an idle session and its cart.",
-    },
-    Variable {
-        name: "SESSION_COOKIE_SECURE",
-        default: Some("false"),
-        services: CHECKOUT,
-        help: "Mark the session cookie `Secure` (set true behind HTTPS).",
-    },
-    Variable {
-        name: "REDIS_KEY_PREFIX",
-        default: Some("orderflow"),
-        services: CHECKOUT,
-        help: "Prefix of every Redis key, so several deployments or tests can share one Redis.",
-    },
-    Variable {
-        name: "IDEMPOTENCY_RETENTION",
-        default: Some("24h"),
-        services: CHECKOUT,
-        help: "How long an Idempotency-Key and its response are kept.",
-    },
-    Variable {
-        name: "OTEL_SERVICE_NAME",
-        default: Some(""),
-        services: BOTH,
-        help: "Service name in logs and traces (empty: the binary's name).",
-    },
-    Variable {
-        name: "LOG_FORMAT",
-        default: Some("json"),
-        services: BOTH,
-        help: "`json` (one object per line) or `pretty`.",
-    },
-    Variable {
-        name: "RUST_LOG",
-        default: Some("info"),
-        services: BOTH,
-        help: "Log filter, tracing-subscriber EnvFilter syntax.",
-    },
-];
-
-/// The README's configuration table, generated from [`VARIABLES`].
-pub fn markdown_table() -> String {
-    let mut table = String::from("| Variable | Default | Read by | Meaning |\n|---|---|---|---|\n");
-    for v in VARIABLES {
-        let default = match v.default {
-            None => "required".to_owned(),
-            Some("") => "(empty)".to_owned(),
-            Some(d) => format!("`{d}`"),
-        };
-        let services = if v.services.len() > 1 {
-            "both".to_owned()
-        } else {
-            v.services.join(", ")
-        };
-        table.push_str(&format!(
-            "| `{}` | {default} | {services} | {} |\n",
-            v.name, v.help
-        ));
-    }
-    table
-}
 
 /// Why the settings could not be loaded: every bad variable, each named.
 #[derive(Debug, thiserror::Error)]

@@ -1,0 +1,138 @@
+#![doc = include_str!("../README.md")]
+
+pub mod admin;
+mod settings;
+
+pub use settings::EventSettings;
+
+use std::sync::Arc;
+
+use consumer::{Consumer, ConsumerConfig, ConsumerStats, Handler};
+use outbox::relay::{Relay, RelayConfig, RelayStats};
+use secrecy::SecretString;
+use sqlx::PgPool;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+/// The relay and consumer of one service, ready to run.
+pub struct Backbone<H: Handler> {
+    relay: Option<Relay>,
+    consumer: Consumer<H>,
+    pub relay_stats: Option<Arc<RelayStats>>,
+    pub consumer_stats: Arc<ConsumerStats>,
+}
+
+impl<H: Handler> std::fmt::Debug for Backbone<H> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Backbone")
+            .field("relay", &self.relay)
+            .field("consumer", &self.consumer)
+            .finish()
+    }
+}
+
+impl<H: Handler> Backbone<H> {
+    /// `service` names the consumer group (after the topic prefix); `topics` are the logical
+    /// topics `handler` consumes.
+    pub fn new(
+        db: &PgPool,
+        database_url: &SecretString,
+        settings: &EventSettings,
+        service: &str,
+        topics: Vec<&'static str>,
+        handler: H,
+    ) -> anyhow::Result<Self> {
+        let relay = if settings.relay_embedded {
+            Some(relay(db, database_url, settings)?)
+        } else {
+            None
+        };
+        let config = ConsumerConfig {
+            group: format!("{}{service}", settings.kafka.topic_prefix),
+            topics,
+            max_attempts: settings.consumer_max_attempts,
+            retry_base: std::time::Duration::from_millis(100),
+            retry_max: std::time::Duration::from_secs(5),
+            inbox_retention: settings.inbox_retention,
+        };
+        let consumer = Consumer::new(db.clone(), &settings.kafka, config, handler)?;
+        Ok(Self {
+            relay_stats: relay.as_ref().map(Relay::stats),
+            consumer_stats: consumer.stats(),
+            relay,
+            consumer,
+        })
+    }
+
+    /// Starts both on the runtime; they stop when `shutdown` fires.
+    pub fn spawn(self, shutdown: &CancellationToken) -> Vec<JoinHandle<()>> {
+        let mut tasks = vec![tokio::spawn(self.consumer.run(shutdown.clone()))];
+        if let Some(relay) = self.relay {
+            tasks.push(tokio::spawn(relay.run(shutdown.clone())));
+        }
+        tasks
+    }
+}
+
+/// A relay for `db` with the service's settings (embedded, or `<service> relay`).
+pub fn relay(
+    db: &PgPool,
+    database_url: &SecretString,
+    settings: &EventSettings,
+) -> anyhow::Result<Relay> {
+    let config = RelayConfig {
+        retention: settings.outbox_retention,
+        ..RelayConfig::default()
+    };
+    Ok(Relay::new(
+        db.clone(),
+        database_url,
+        &settings.kafka,
+        config,
+    )?)
+}
+
+/// `<service> relay`: the relay as its own process (`RELAY_MODE=off` in the services), with
+/// `/health/live` and `/health/ready` on `http_addr` for the orchestrator's probes.
+pub async fn run_relay_process(
+    db: PgPool,
+    database_url: &SecretString,
+    settings: &EventSettings,
+    http_addr: std::net::SocketAddr,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
+    use axum::routing::get;
+    use http_kit::health::{self, Draining};
+
+    let relay = relay(&db, database_url, settings)?;
+    let draining = Draining::default();
+    let ready_db = db.clone();
+    let ready_draining = draining.clone();
+    let router = axum::Router::new()
+        .route("/health/live", get(|| async { health::live() }))
+        .route(
+            "/health/ready",
+            get(move || {
+                let (db, draining) = (ready_db.clone(), ready_draining.clone());
+                async move {
+                    let up = health::check(async {
+                        sqlx::query("SELECT 1").execute(&db).await.map(drop)
+                    })
+                    .await;
+                    health::ready(&draining, &[("postgres", up)])
+                }
+            }),
+        );
+    let listener = tokio::net::TcpListener::bind(http_addr).await?;
+    tracing::info!(%http_addr, "relay process started");
+    let task = tokio::spawn(relay.run(shutdown.clone()));
+    http_kit::layers::serve(
+        listener,
+        http_kit::layers::apply(router),
+        shutdown,
+        draining,
+    )
+    .await?;
+    task.await?;
+    Ok(())
+}

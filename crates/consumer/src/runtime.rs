@@ -1,0 +1,347 @@
+//! The consumer loop: one message at a time, inbox first, offsets after effects.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use messaging::dlq::{self, Failure};
+use messaging::envelope::{self, Poison, split_type};
+use messaging::{KafkaSettings, Topics};
+use rdkafka::consumer::{CommitMode, Consumer as _, StreamConsumer};
+use rdkafka::error::KafkaResult;
+use rdkafka::message::{BorrowedMessage, Message};
+use rdkafka::producer::{FutureProducer, FutureRecord};
+use sqlx::PgPool;
+use tokio_util::sync::CancellationToken;
+
+use crate::{Envelope, Handler, HandlerError, inbox, stats::ConsumerStats};
+
+/// How a consumer runs.
+#[derive(Debug, Clone)]
+pub struct ConsumerConfig {
+    /// The consumer group (the service), also written in `dlq-consumer-group`.
+    pub group: String,
+    /// Logical topics to subscribe to.
+    pub topics: Vec<&'static str>,
+    /// Attempts at a failing event before it is dead-lettered (outages do not count).
+    pub max_attempts: u32,
+    /// First retry delay; doubles with each attempt, with jitter, up to `retry_max`.
+    pub retry_base: Duration,
+    pub retry_max: Duration,
+    /// Inbox rows older than this are purged.
+    pub inbox_retention: Duration,
+}
+
+/// What became of one message.
+enum Outcome {
+    /// Done with (handled, skipped, duplicate or dead-lettered): its offset may be committed.
+    Done,
+    /// Shutdown came first: not done, it will be delivered again.
+    Abandoned,
+}
+
+/// A running consumer group member.
+pub struct Consumer<H: Handler> {
+    db: PgPool,
+    handler: H,
+    kafka: StreamConsumer,
+    producer: FutureProducer,
+    topics: Vec<String>,
+    config: ConsumerConfig,
+    stats: Arc<ConsumerStats>,
+}
+
+impl<H: Handler> std::fmt::Debug for Consumer<H> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Consumer")
+            .field("topics", &self.topics)
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<H: Handler> Consumer<H> {
+    pub fn new(
+        db: PgPool,
+        kafka: &KafkaSettings,
+        config: ConsumerConfig,
+        handler: H,
+    ) -> KafkaResult<Self> {
+        let consumer: StreamConsumer = kafka
+            .client_config()
+            .set("group.id", &config.group)
+            .set("enable.auto.commit", "true")
+            .set("auto.commit.interval.ms", "500")
+            .set("enable.auto.offset.store", "false")
+            .set("auto.offset.reset", "earliest")
+            .set("session.timeout.ms", "10000")
+            .set("max.poll.interval.ms", "600000")
+            .set("fetch.wait.max.ms", "10")
+            .create()?;
+        let topics = Topics::new(&kafka.topic_prefix);
+        Ok(Self {
+            topics: config.topics.iter().map(|t| topics.name(t)).collect(),
+            producer: messaging::producer::idempotent(kafka)?,
+            kafka: consumer,
+            db,
+            handler,
+            config,
+            stats: Arc::default(),
+        })
+    }
+
+    pub fn stats(&self) -> Arc<ConsumerStats> {
+        Arc::clone(&self.stats)
+    }
+
+    /// Consumes until `shutdown`; then commits what was done and leaves the group.
+    pub async fn run(self, shutdown: CancellationToken) {
+        let names: Vec<&str> = self.topics.iter().map(String::as_str).collect();
+        if let Err(e) = self.kafka.subscribe(&names) {
+            tracing::error!(error = %e, "cannot subscribe; consumer not started");
+            return;
+        }
+        tracing::info!(group = self.config.group, topics = ?names, "consumer started");
+        let mut purge = tokio::time::interval(Duration::from_secs(60));
+        loop {
+            let message = tokio::select! {
+                () = shutdown.cancelled() => break,
+                _ = purge.tick() => { self.purge_inbox().await; continue }
+                message = self.kafka.recv() => message,
+            };
+            match message {
+                Ok(message) => match self.process(&message, &shutdown).await {
+                    Outcome::Done => {
+                        if let Err(e) = self.kafka.store_offset_from_message(&message) {
+                            tracing::warn!(error = %e, "cannot store offset; the message may be delivered again");
+                        }
+                    }
+                    Outcome::Abandoned => break,
+                },
+                Err(e) => {
+                    tracing::warn!(error = %e, "kafka consumer error");
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+            }
+        }
+        if let Err(e) = self.kafka.commit_consumer_state(CommitMode::Sync) {
+            tracing::debug!(error = %e, "final commit");
+        }
+        self.kafka.unsubscribe();
+        tracing::info!(group = self.config.group, "consumer stopped");
+    }
+
+    async fn process(
+        &self,
+        message: &BorrowedMessage<'_>,
+        shutdown: &CancellationToken,
+    ) -> Outcome {
+        let envelope =
+            match envelope::decode(message).and_then(|event| Envelope::from_event(&event)) {
+                Ok(envelope) => envelope,
+                Err(poison) => {
+                    return self
+                        .dead_letter(message, &poison.to_string(), 1, shutdown)
+                        .await;
+                }
+            };
+        match route::<H>(&envelope.event_type) {
+            Route::Handle => {}
+            Route::Skip => {
+                self.stats.skipped();
+                tracing::debug!(
+                    event_type = envelope.event_type,
+                    "event type not handled; skipped"
+                );
+                return Outcome::Done;
+            }
+            Route::Poison(poison) => {
+                return self
+                    .dead_letter(message, &poison.to_string(), 1, shutdown)
+                    .await;
+            }
+        }
+        let (mut attempts, mut outage) = (0, 0);
+        loop {
+            match self.apply(&envelope).await {
+                Ok(fresh) => {
+                    if fresh {
+                        self.stats.processed()
+                    } else {
+                        self.stats.duplicates()
+                    }
+                    if outage > 0 {
+                        self.resume();
+                    }
+                    return Outcome::Done;
+                }
+                Err(HandlerError::Unavailable(why)) => {
+                    if outage == 0 {
+                        tracing::warn!(
+                            event_id = envelope.id,
+                            why,
+                            "dependency unavailable; pausing until it is back"
+                        );
+                        self.pause();
+                    }
+                    outage += 1;
+                    if !sleep_or_shutdown(self.backoff(outage), shutdown).await {
+                        return Outcome::Abandoned;
+                    }
+                }
+                Err(HandlerError::Failed(why)) => {
+                    attempts += 1;
+                    if attempts >= self.config.max_attempts {
+                        let error = format!("failed {attempts} times: {why}");
+                        return self.dead_letter(message, &error, attempts, shutdown).await;
+                    }
+                    self.stats.retried();
+                    tracing::warn!(
+                        event_id = envelope.id,
+                        attempts,
+                        why,
+                        "event failed; retrying"
+                    );
+                    if !sleep_or_shutdown(self.backoff(attempts), shutdown).await {
+                        return Outcome::Abandoned;
+                    }
+                }
+                Err(HandlerError::Poison(poison)) => {
+                    return self
+                        .dead_letter(message, &poison.to_string(), attempts + 1, shutdown)
+                        .await;
+                }
+            }
+        }
+    }
+
+    /// The inbox row, then the handler's effects, in one transaction. `Ok(false)`: duplicate.
+    async fn apply(&self, envelope: &Envelope) -> Result<bool, HandlerError> {
+        let mut tx = self.db.begin().await?;
+        if !inbox::claim(
+            &mut tx,
+            &self.config.group,
+            &envelope.id,
+            &envelope.event_type,
+        )
+        .await?
+        {
+            return Ok(false);
+        }
+        self.handler.handle(&mut tx, envelope).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Produces the message to `<topic>.dlq` and waits for the ack, retrying without limit
+    /// (the offset must not move on before the dead letter is safe).
+    async fn dead_letter(
+        &self,
+        message: &BorrowedMessage<'_>,
+        error: &str,
+        attempts: u32,
+        shutdown: &CancellationToken,
+    ) -> Outcome {
+        let failure = Failure {
+            error,
+            consumer_group: &self.config.group,
+            attempts,
+        };
+        let headers = dlq::headers(message, &failure);
+        let topic = format!("{}.dlq", message.topic());
+        let mut tries = 0;
+        loop {
+            let mut record: FutureRecord<'_, [u8], [u8]> =
+                FutureRecord::to(&topic).headers(headers.clone());
+            if let Some(payload) = message.payload() {
+                record = record.payload(payload);
+            }
+            if let Some(key) = message.key() {
+                record = record.key(key);
+            }
+            match self.producer.send(record, Duration::from_secs(30)).await {
+                Ok(_) => {
+                    self.stats.dead_lettered();
+                    tracing::error!(
+                        topic = message.topic(),
+                        partition = message.partition(),
+                        offset = message.offset(),
+                        error,
+                        "message dead-lettered"
+                    );
+                    return Outcome::Done;
+                }
+                Err((e, _)) => {
+                    tries += 1;
+                    tracing::warn!(error = %e, "dead letter not acked; retrying");
+                    if !sleep_or_shutdown(self.backoff(tries), shutdown).await {
+                        return Outcome::Abandoned;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Exponential backoff with full jitter, capped.
+    fn backoff(&self, attempt: u32) -> Duration {
+        let ceiling = self
+            .config
+            .retry_base
+            .saturating_mul(1 << attempt.min(16))
+            .min(self.config.retry_max);
+        ceiling.mul_f64(0.5 + fastrand::f64() / 2.0)
+    }
+
+    fn pause(&self) {
+        if let Ok(assignment) = self.kafka.assignment() {
+            let _ = self.kafka.pause(&assignment);
+        }
+    }
+
+    fn resume(&self) {
+        if let Ok(assignment) = self.kafka.assignment() {
+            let _ = self.kafka.resume(&assignment);
+        }
+        tracing::info!(
+            group = self.config.group,
+            "dependency back; consuming again"
+        );
+    }
+
+    async fn purge_inbox(&self) {
+        match inbox::purge(&self.db, self.config.inbox_retention).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(purged = n, "inbox rows purged"),
+            Err(e) => tracing::warn!(error = %e, "inbox purge failed; will retry"),
+        }
+    }
+}
+
+enum Route {
+    Handle,
+    Skip,
+    Poison(Poison),
+}
+
+/// Handled type: handle. Another major version of a handled type: poison. Anything else: skip.
+fn route<H: Handler>(event_type: &str) -> Route {
+    if H::TYPES.contains(&event_type) {
+        return Route::Handle;
+    }
+    let name = split_type(event_type).map_or(event_type, |(name, _)| name);
+    if H::TYPES
+        .iter()
+        .any(|t| split_type(t).is_some_and(|(handled, _)| handled == name))
+    {
+        Route::Poison(Poison::UnknownVersion(event_type.to_owned()))
+    } else {
+        Route::Skip
+    }
+}
+
+/// Sleeps for `duration`; `false` if shutdown came first.
+async fn sleep_or_shutdown(duration: Duration, shutdown: &CancellationToken) -> bool {
+    tokio::select! {
+        () = shutdown.cancelled() => false,
+        () = tokio::time::sleep(duration) => true,
+    }
+}

@@ -1,0 +1,81 @@
+//! The one list of every environment variable the services read.
+
+/// One environment variable a service reads.
+#[derive(Debug, Clone, Copy)]
+pub struct Variable {
+    pub name: &'static str,
+    /// `None`: required.
+    pub default: Option<&'static str>,
+    /// The services that read it.
+    pub services: &'static [&'static str],
+    pub help: &'static str,
+}
+
+const BOTH: &[&str] = &["checkout-service", "order-service"];
+const CHECKOUT: &[&str] = &["checkout-service"];
+
+const fn var(
+    name: &'static str,
+    default: Option<&'static str>,
+    services: &'static [&'static str],
+    help: &'static str,
+) -> Variable {
+    Variable {
+        name,
+        default,
+        services,
+        help,
+    }
+}
+
+/// Every variable the services read, with its default and meaning.
+#[rustfmt::skip]
+pub const VARIABLES: &[Variable] = &[
+    var("HTTP_ADDR", Some("0.0.0.0:8080"), BOTH, "Address the HTTP server listens on."),
+    var("DATABASE_URL", None, BOTH, "Postgres URL of the service's own database, reached directly (LISTEN and the relay's locks need a real session) (secret: it may hold a password)."),
+    var("DB_POOL_MAX", Some("10"), BOTH, "Most Postgres connections one process holds in its pool."),
+    var("DB_ACQUIRE_TIMEOUT", Some("2s"), BOTH, "How long a request waits for a connection before it is answered 503."),
+    var("AUTH_JWT_SECRET", None, BOTH, "HS256 secret that verifies bearer tokens, at least 32 bytes (secret)."),
+    var("SESSION_STORE", Some("redis://127.0.0.1:6379"), CHECKOUT, "Redis URL of the session and cart store (secret: it may hold a password)."),
+    var("SESSION_TTL", Some("2h"), CHECKOUT, "Sliding lifetime of an idle session and its cart."),
+    var("SESSION_COOKIE_SECURE", Some("false"), CHECKOUT, "Mark the session cookie `Secure` (set true behind HTTPS)."),
+    var("REDIS_KEY_PREFIX", Some("orderflow"), CHECKOUT, "Prefix of every Redis key, so several deployments or tests can share one Redis."),
+    var("IDEMPOTENCY_RETENTION", Some("24h"), CHECKOUT, "How long an Idempotency-Key and its response are kept."),
+    var("KAFKA_BROKERS", Some("127.0.0.1:9092"), BOTH, "Kafka bootstrap servers, comma-separated."),
+    var("KAFKA_TOPIC_PREFIX", Some(""), BOTH, "Prefix of every topic and consumer group name (tests and shared clusters use their own)."),
+    var("KAFKA_PARTITIONS", Some("12"), BOTH, "Partitions of the topics `orderflowctl topics` creates (at least the HPA's most replicas)."),
+    var("KAFKA_SECURITY_PROTOCOL", Some("plaintext"), BOTH, "`plaintext`, `ssl`, `sasl_plaintext` or `sasl_ssl`."),
+    var("KAFKA_SASL_MECHANISM", Some(""), BOTH, "`PLAIN`, `SCRAM-SHA-256` or `SCRAM-SHA-512`, with a `sasl_*` protocol."),
+    var("KAFKA_SASL_USERNAME", Some(""), BOTH, "SASL user name."),
+    var("KAFKA_SASL_PASSWORD", Some(""), BOTH, "SASL password (secret)."),
+    var("RELAY_MODE", Some("embedded"), BOTH, "`embedded`: the outbox relay runs inside the service; `off`: run `<service> relay` as its own process."),
+    var("OUTBOX_RETENTION", Some("24h"), BOTH, "How long published outbox rows are kept before the relay purges them."),
+    var("CONSUMER_MAX_ATTEMPTS", Some("5"), BOTH, "Attempts at a failing event (outages do not count) before it is dead-lettered."),
+    var("INBOX_RETENTION", Some("8d"), BOTH, "How long handled event ids are remembered: topic retention plus the replay window."),
+    var("SAGA_TIMEOUT", Some("5m"), BOTH, "Age at which the sweeper ends a stuck saga: orders awaiting payment are cancelled; checkouts with no order fail after twice this."),
+    var("OTEL_SERVICE_NAME", Some(""), BOTH, "Service name in logs and traces (empty: the binary's name)."),
+    var("LOG_FORMAT", Some("json"), BOTH, "`json` (one object per line) or `pretty`."),
+    var("RUST_LOG", Some("info"), BOTH, "Log filter, tracing-subscriber EnvFilter syntax."),
+];
+
+/// The README's configuration table, generated from [`VARIABLES`].
+pub fn markdown_table() -> String {
+    let mut table = String::from("| Variable | Default | Read by | Meaning |\n|---|---|---|---|\n");
+    for v in VARIABLES {
+        let default = match v.default {
+            None => "required".to_owned(),
+            Some("") => "(empty)".to_owned(),
+            Some(d) => format!("`{d}`"),
+        };
+        let services = if v.services.len() > 1 {
+            "both".to_owned()
+        } else {
+            v.services.join(", ")
+        };
+        table.push_str(&format!(
+            "| `{}` | {default} | {services} | {} |\n",
+            v.name, v.help
+        ));
+    }
+    table
+}

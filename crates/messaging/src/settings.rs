@@ -1,0 +1,104 @@
+//! Kafka settings, read with the other settings at start.
+
+use http_kit::settings::Env;
+use rdkafka::ClientConfig;
+use secrecy::{ExposeSecret, SecretString};
+
+/// How to reach Kafka and name its topics.
+#[derive(Debug, Clone)]
+pub struct KafkaSettings {
+    pub brokers: String,
+    pub topic_prefix: String,
+    pub partitions: i32,
+    pub security_protocol: String,
+    pub sasl_mechanism: String,
+    pub sasl_username: String,
+    pub sasl_password: SecretString,
+}
+
+const PROTOCOLS: [&str; 4] = ["plaintext", "ssl", "sasl_plaintext", "sasl_ssl"];
+const MECHANISMS: [&str; 4] = ["", "PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"];
+
+impl KafkaSettings {
+    /// Reads the `KAFKA_*` variables; `None` where one was bad (the error is kept in `env`).
+    pub fn read(env: &mut Env) -> Option<Self> {
+        let brokers = env.string("KAFKA_BROKERS").filter(|b| {
+            let ok = !b.trim().is_empty();
+            if !ok {
+                env.invalid("KAFKA_BROKERS", "must name at least one broker");
+            }
+            ok
+        });
+        let topic_prefix = env.parse_checked("KAFKA_TOPIC_PREFIX", |p: &String| {
+            let ok = p
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b));
+            if ok {
+                Ok(())
+            } else {
+                Err("may only hold A-Z, a-z, 0-9, '.', '_', '-'")
+            }
+        });
+        let partitions = env.parse_checked("KAFKA_PARTITIONS", |n: &i32| {
+            if (1..=1000).contains(n) {
+                Ok(())
+            } else {
+                Err("must be between 1 and 1000")
+            }
+        });
+        let security_protocol = env.parse_checked("KAFKA_SECURITY_PROTOCOL", |p: &String| {
+            if PROTOCOLS.contains(&p.as_str()) {
+                Ok(())
+            } else {
+                Err("expected plaintext, ssl, sasl_plaintext or sasl_ssl")
+            }
+        });
+        let sasl_mechanism = env.parse_checked("KAFKA_SASL_MECHANISM", |m: &String| {
+            if MECHANISMS.contains(&m.as_str()) {
+                Ok(())
+            } else {
+                Err("expected PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512")
+            }
+        });
+        let sasl_username = env.string("KAFKA_SASL_USERNAME");
+        let sasl_password = env.secret("KAFKA_SASL_PASSWORD", 0);
+        Some(Self {
+            brokers: brokers?,
+            topic_prefix: topic_prefix?,
+            partitions: partitions?,
+            security_protocol: security_protocol?,
+            sasl_mechanism: sasl_mechanism?,
+            sasl_username: sasl_username?,
+            sasl_password: sasl_password?,
+        })
+    }
+
+    /// Local defaults with a topic prefix: what tests use.
+    pub fn local(brokers: &str, topic_prefix: &str) -> Self {
+        Self {
+            brokers: brokers.to_owned(),
+            topic_prefix: topic_prefix.to_owned(),
+            partitions: 3,
+            security_protocol: "plaintext".to_owned(),
+            sasl_mechanism: String::new(),
+            sasl_username: String::new(),
+            sasl_password: SecretString::from(String::new()),
+        }
+    }
+
+    /// The client config every producer, consumer and admin client starts from.
+    pub fn client_config(&self) -> ClientConfig {
+        let mut config = ClientConfig::new();
+        config
+            .set("bootstrap.servers", &self.brokers)
+            .set("security.protocol", &self.security_protocol)
+            .set("log_level", "4");
+        if self.security_protocol.starts_with("sasl") {
+            config
+                .set("sasl.mechanism", &self.sasl_mechanism)
+                .set("sasl.username", &self.sasl_username)
+                .set("sasl.password", self.sasl_password.expose_secret());
+        }
+        config
+    }
+}

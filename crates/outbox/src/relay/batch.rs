@@ -1,0 +1,144 @@
+//! One batch of one lane: load, publish in per-aggregate sequence order, mark the acked prefix.
+
+use std::time::Duration;
+
+use cloudevents::binding::rdkafka::FutureRecordExt;
+use messaging::{Topics, envelope};
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+use rdkafka::producer::{DeliveryFuture, FutureProducer, FutureRecord};
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use crate::{OutboxRow, ROW_COLUMNS};
+
+/// Loads the unpublished rows of the `max_aggregates` aggregates of `lane` that waited longest,
+/// *all* unpublished rows of each, in sequence order. A lower sequence of an aggregate always
+/// committed before a higher one (the counter's row lock), so whenever a row is visible, every
+/// row before it in its aggregate is visible too or already published: nothing can overtake.
+pub async fn load(
+    db: &PgPool,
+    lane: i16,
+    max_aggregates: i64,
+) -> Result<Vec<OutboxRow>, sqlx::Error> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "WITH waiting AS (
+             SELECT aggregate_id, min(created_at) AS first FROM outbox
+             WHERE lane = $1 AND published_at IS NULL
+             GROUP BY aggregate_id ORDER BY first, aggregate_id LIMIT $2
+         )
+         SELECT {ROW_COLUMNS} FROM outbox JOIN waiting USING (aggregate_id)
+         WHERE published_at IS NULL
+         ORDER BY waiting.first, aggregate_id, sequence"
+    )))
+    .bind(lane)
+    .bind(max_aggregates)
+    .fetch_all(db)
+    .await
+}
+
+/// Why a batch stopped short.
+#[derive(Debug, thiserror::Error)]
+pub enum PublishError {
+    #[error("kafka: {0}")]
+    Kafka(#[from] KafkaError),
+    #[error("row {0} is not a valid CloudEvent: {1}")]
+    Invalid(Uuid, String),
+}
+
+/// Publishes `rows` in order and returns how many of them, from the start, the broker acked.
+/// Every row is handed to the producer before any ack is awaited, so a batch costs one round
+/// trip, not one per row; the idempotent producer keeps each partition in order.
+pub async fn publish(
+    producer: &FutureProducer,
+    topics: &Topics,
+    rows: &[OutboxRow],
+) -> (usize, Option<PublishError>) {
+    let mut deliveries: Vec<DeliveryFuture> = Vec::with_capacity(rows.len());
+    let mut error = None;
+    for row in rows {
+        match enqueue(producer, topics, row).await {
+            Ok(delivery) => deliveries.push(delivery),
+            Err(e) => {
+                error = Some(e);
+                break;
+            }
+        }
+    }
+    // Only the prefix up to the first failed delivery counts: a row after a failure may have
+    // been acked, but marking it would let it overtake the failed one on the next attempt.
+    let (mut acked, mut broken) = (0, false);
+    for delivery in deliveries {
+        match delivery.await {
+            Ok(Ok(_)) if !broken => acked += 1,
+            Ok(Ok(_)) => {}
+            Ok(Err((e, _))) => {
+                broken = true;
+                error.get_or_insert(PublishError::Kafka(e));
+            }
+            Err(_) => {
+                broken = true;
+                error.get_or_insert(PublishError::Kafka(KafkaError::Canceled));
+            }
+        }
+    }
+    (acked, error)
+}
+
+async fn enqueue(
+    producer: &FutureProducer,
+    topics: &Topics,
+    row: &OutboxRow,
+) -> Result<DeliveryFuture, PublishError> {
+    let event = row
+        .to_cloudevent()
+        .map_err(|e| PublishError::Invalid(row.id, e.to_string()))?;
+    let message =
+        envelope::encode(event).map_err(|e| PublishError::Invalid(row.id, e.to_string()))?;
+    let topic = topics.name(&row.topic);
+    let key = row.aggregate_id.to_string();
+    loop {
+        let record = FutureRecord::to(&topic)
+            .key(key.as_str())
+            .message_record(&message);
+        match producer.send_result(record) {
+            Ok(delivery) => return Ok(delivery),
+            // The bounded local queue is full: let it drain, then hand the row over again.
+            Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), _)) => {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            Err((e, _)) => return Err(e.into()),
+        }
+    }
+}
+
+/// Marks rows published (database clock).
+pub async fn mark(db: &PgPool, ids: &[Uuid]) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE outbox SET published_at = now() WHERE id = ANY($1) AND published_at IS NULL",
+    )
+    .bind(ids)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Deletes published rows older than `retention` (database clock), a bounded chunk at a time.
+pub async fn purge(db: &PgPool, retention: Duration) -> Result<u64, sqlx::Error> {
+    let mut total = 0;
+    loop {
+        let deleted = sqlx::query(
+            "DELETE FROM outbox WHERE id IN (
+                 SELECT id FROM outbox
+                 WHERE published_at IS NOT NULL AND published_at < now() - make_interval(secs => $1)
+                 LIMIT 5000)",
+        )
+        .bind(retention.as_secs_f64())
+        .execute(db)
+        .await?
+        .rows_affected();
+        total += deleted;
+        if deleted < 5000 {
+            return Ok(total);
+        }
+    }
+}

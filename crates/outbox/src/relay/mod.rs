@@ -1,0 +1,223 @@
+//! The outbox relay: publishes committed outbox rows to Kafka as CloudEvents, in order per
+//! aggregate, at least once. See docs/adr/0004-outbox-relay.md for why it is correct.
+//!
+//! - Wakes on `LISTEN orderflow_outbox`, polls every `poll_interval` as a fallback, and polls
+//!   at once after the listener reconnects (notifications are lost while it is away).
+//! - Owns lanes through advisory locks ([`lanes`]); publishes only its lanes' rows.
+//! - Marks a row published only after the broker acked it and the lanes are still owned; a crash
+//!   in between publishes the row again (consumers absorb the duplicate), never loses it.
+
+mod batch;
+mod lanes;
+mod stats;
+
+pub use stats::{Backlog, RelayStats, backlog};
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use messaging::{KafkaSettings, Topics};
+use rdkafka::producer::{FutureProducer, Producer};
+use secrecy::{ExposeSecret, SecretString};
+use sqlx::PgPool;
+use sqlx::postgres::{PgConnectOptions, PgListener};
+use tokio_util::sync::CancellationToken;
+
+use crate::NOTIFY_CHANNEL;
+use lanes::Lanes;
+
+/// How the relay runs.
+#[derive(Debug, Clone)]
+pub struct RelayConfig {
+    /// Most aggregates per batch of one lane.
+    pub batch_aggregates: i64,
+    pub poll_interval: Duration,
+    /// Published rows older than this are purged.
+    pub retention: Duration,
+}
+
+impl Default for RelayConfig {
+    fn default() -> Self {
+        Self {
+            batch_aggregates: 500,
+            poll_interval: Duration::from_secs(1),
+            retention: Duration::from_secs(24 * 3600),
+        }
+    }
+}
+
+/// One relay process (or task inside a service).
+pub struct Relay {
+    db: PgPool,
+    lock_options: PgConnectOptions,
+    kafka: KafkaSettings,
+    producer: FutureProducer,
+    topics: Topics,
+    config: RelayConfig,
+    lanes: Lanes,
+    stats: Arc<RelayStats>,
+}
+
+impl std::fmt::Debug for Relay {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Relay")
+            .field("topics", &self.topics)
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why the relay could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum RelayError {
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("kafka: {0}")]
+    Kafka(#[from] rdkafka::error::KafkaError),
+}
+
+impl Relay {
+    /// `database_url` must reach Postgres directly (LISTEN and session locks need a real
+    /// session, not a transaction-pooling proxy).
+    pub fn new(
+        db: PgPool,
+        database_url: &SecretString,
+        kafka: &KafkaSettings,
+        config: RelayConfig,
+    ) -> Result<Self, RelayError> {
+        Ok(Self {
+            lock_options: database_url.expose_secret().parse()?,
+            producer: messaging::producer::idempotent(kafka)?,
+            topics: Topics::new(&kafka.topic_prefix),
+            kafka: kafka.clone(),
+            db,
+            config,
+            lanes: Lanes::default(),
+            stats: Arc::default(),
+        })
+    }
+
+    /// Counters shared with whoever reports them.
+    pub fn stats(&self) -> Arc<RelayStats> {
+        Arc::clone(&self.stats)
+    }
+
+    /// Runs until `shutdown`, then flushes the producer and releases the lanes.
+    pub async fn run(mut self, shutdown: CancellationToken) {
+        let mut listener = None;
+        let mut purge = tokio::time::interval(Duration::from_secs(60));
+        let mut backoff = Duration::ZERO;
+        while !shutdown.is_cancelled() {
+            if listener.is_none() {
+                listener = self.listen().await;
+            }
+            match self.drain().await {
+                Ok(()) => backoff = Duration::ZERO,
+                Err(e) => {
+                    backoff =
+                        (backoff * 2).clamp(Duration::from_millis(100), Duration::from_secs(5));
+                    tracing::warn!(error = %e, retry_in_ms = backoff.as_millis() as u64, "relay pass failed");
+                }
+            }
+            let wait = if backoff.is_zero() {
+                self.config.poll_interval
+            } else {
+                backoff
+            };
+            tokio::select! {
+                () = shutdown.cancelled() => {}
+                () = tokio::time::sleep(wait) => {}
+                _ = purge.tick() => self.purge().await,
+                woke = wait_notification(&mut listener) => {
+                    if !woke {
+                        listener = None; // reconnect, and poll: notifications were lost
+                    }
+                }
+            }
+        }
+        let _ = self.producer.flush(Duration::from_secs(10));
+        self.lanes.release().await;
+        tracing::info!("relay stopped");
+    }
+
+    async fn listen(&self) -> Option<PgListener> {
+        let mut listener = PgListener::connect_with(&self.db)
+            .await
+            .inspect_err(|e| tracing::warn!(error = %e, "relay cannot LISTEN; polling"))
+            .ok()?;
+        listener.listen(NOTIFY_CHANNEL).await.ok()?;
+        Some(listener)
+    }
+
+    /// Publishes until the owned lanes have nothing left: one step a test can drive.
+    pub async fn drain(&mut self) -> Result<(), RelayError> {
+        while self.relay_once().await? {}
+        Ok(())
+    }
+
+    /// One batch per owned lane; `true` when some lane had a full batch (more may be waiting).
+    pub async fn relay_once(&mut self) -> Result<bool, RelayError> {
+        let lanes = self.lanes.acquire(&self.lock_options).await?.to_vec();
+        self.stats.set_lanes(lanes.len());
+        let mut more = false;
+        for lane in lanes {
+            let rows = batch::load(&self.db, lane, self.config.batch_aggregates).await?;
+            if rows.is_empty() {
+                continue;
+            }
+            let (acked, error) = batch::publish(&self.producer, &self.topics, &rows).await;
+            // Re-check ownership before marking: had the lanes been lost meanwhile, another
+            // relay may already be publishing them, and the rows stay for it to (re)publish.
+            if acked > 0 && self.lanes.still_owned().await {
+                let ids: Vec<_> = rows[..acked].iter().map(|r| r.id).collect();
+                batch::mark(&self.db, &ids).await?;
+                self.stats.published(acked);
+            }
+            if let Some(e) = error {
+                self.stats.failed();
+                self.recover_producer();
+                return Err(match e {
+                    batch::PublishError::Kafka(e) => RelayError::Kafka(e),
+                    batch::PublishError::Invalid(id, why) => {
+                        tracing::error!(%id, why, "outbox row cannot be published");
+                        RelayError::Kafka(rdkafka::error::KafkaError::Canceled)
+                    }
+                });
+            }
+            more |= rows.len() as i64 >= self.config.batch_aggregates;
+        }
+        Ok(more)
+    }
+
+    /// After a fatal error (e.g. a gap the idempotent producer refuses to hide), only a new
+    /// producer can go on.
+    fn recover_producer(&mut self) {
+        if let Some((code, reason)) = self.producer.client().fatal_error() {
+            tracing::error!(
+                ?code,
+                reason,
+                "producer fatal error; creating a new producer"
+            );
+            match messaging::producer::idempotent(&self.kafka) {
+                Ok(producer) => self.producer = producer,
+                Err(e) => tracing::error!(error = %e, "cannot create a producer"),
+            }
+        }
+    }
+
+    async fn purge(&self) {
+        match batch::purge(&self.db, self.config.retention).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(purged = n, "published outbox rows purged"),
+            Err(e) => tracing::warn!(error = %e, "outbox purge failed; will retry"),
+        }
+    }
+}
+
+/// Waits for a notification; `false` when the listener is gone (connection lost or none).
+async fn wait_notification(listener: &mut Option<PgListener>) -> bool {
+    match listener {
+        Some(l) => matches!(l.try_recv().await, Ok(Some(_))),
+        None => std::future::pending().await,
+    }
+}

@@ -1,0 +1,118 @@
+//! A built-in simulated payment provider with test card tokens in the style of public payment
+//! APIs. Every call carries an idempotency key: the same key always gets the first outcome and
+//! never a second charge. It keeps its ledger in `provider_operations` and is called on its own
+//! connection, outside the caller's transaction, as an external API would be.
+
+use sqlx::PgPool;
+use uuid::Uuid;
+
+/// What the provider answered to an authorization.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Authorization {
+    Approved,
+    Declined { reason: String },
+}
+
+/// A call that did not get an answer.
+#[derive(Debug, thiserror::Error)]
+pub enum ProviderError {
+    /// Worth retrying (`tok_processingError`).
+    #[error("transient provider error: {0}")]
+    Transient(&'static str),
+    #[error("provider unreachable: {0}")]
+    Unreachable(#[from] sqlx::Error),
+}
+
+fn outcome_of(card_token: &str) -> Result<Authorization, ProviderError> {
+    match card_token {
+        "tok_chargeDeclined" => Ok(Authorization::Declined {
+            reason: "card_declined".into(),
+        }),
+        "tok_insufficientFunds" => Ok(Authorization::Declined {
+            reason: "insufficient_funds".into(),
+        }),
+        "tok_processingError" => Err(ProviderError::Transient("processing_error")),
+        _ => Ok(Authorization::Approved),
+    }
+}
+
+/// Authorizes `amount_minor` on `card_token`, idempotently by `payment_id`.
+pub async fn authorize(
+    db: &PgPool,
+    payment_id: Uuid,
+    card_token: &str,
+    amount_minor: i64,
+    currency: &str,
+) -> Result<Authorization, ProviderError> {
+    let fresh = outcome_of(card_token)?;
+    let outcome = match &fresh {
+        Authorization::Approved => "approved".to_owned(),
+        Authorization::Declined { reason } => format!("declined:{reason}"),
+    };
+    let stored: String = sqlx::query_scalar(
+        "WITH attempt AS (
+             INSERT INTO provider_operations (idempotency_key, kind, amount_minor, currency, outcome)
+             VALUES ($1, 'authorization', $2, $3, $4) ON CONFLICT DO NOTHING RETURNING outcome
+         )
+         SELECT outcome FROM attempt
+         UNION ALL SELECT outcome FROM provider_operations WHERE idempotency_key = $1
+         LIMIT 1",
+    )
+    .bind(payment_id.to_string())
+    .bind(amount_minor)
+    .bind(currency)
+    .bind(&outcome)
+    .fetch_one(db)
+    .await?;
+    Ok(match stored.strip_prefix("declined:") {
+        Some(reason) => Authorization::Declined {
+            reason: reason.to_owned(),
+        },
+        None => Authorization::Approved,
+    })
+}
+
+/// Refunds (voids) the authorization of `payment_id`, idempotently.
+pub async fn refund(
+    db: &PgPool,
+    payment_id: Uuid,
+    amount_minor: i64,
+    currency: &str,
+) -> Result<(), ProviderError> {
+    sqlx::query(
+        "INSERT INTO provider_operations (idempotency_key, kind, amount_minor, currency, outcome)
+         VALUES ($1, 'refund', $2, $3, 'refunded') ON CONFLICT DO NOTHING",
+    )
+    .bind(format!("refund:{payment_id}"))
+    .bind(amount_minor)
+    .bind(currency)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn test_tokens_have_their_documented_outcomes() {
+        assert_eq!(outcome_of("tok_visa").ok(), Some(Authorization::Approved));
+        assert_eq!(
+            outcome_of("tok_chargeDeclined").ok(),
+            Some(Authorization::Declined {
+                reason: "card_declined".into()
+            })
+        );
+        assert_eq!(
+            outcome_of("tok_insufficientFunds").ok(),
+            Some(Authorization::Declined {
+                reason: "insufficient_funds".into()
+            })
+        );
+        assert!(matches!(
+            outcome_of("tok_processingError"),
+            Err(ProviderError::Transient(_))
+        ));
+    }
+}

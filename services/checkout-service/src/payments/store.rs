@@ -1,0 +1,87 @@
+//! Payment records.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use sqlx::{PgExecutor, Postgres, Transaction};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+/// A payment as stored and shown.
+#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+pub struct Payment {
+    #[serde(rename = "payment_id")]
+    pub id: Uuid,
+    pub order_id: Uuid,
+    pub checkout_id: Uuid,
+    pub amount_minor: i64,
+    pub currency: String,
+    /// `AUTHORIZED`, `DECLINED` or `REFUNDED`.
+    pub status: String,
+    pub decline_reason: Option<String>,
+    /// Provider calls it took (transient errors are retried).
+    pub attempts: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+const COLUMNS: &str = "id, order_id, checkout_id, amount_minor, currency::text AS currency, status,
+    decline_reason, attempts, created_at, updated_at";
+
+/// A payment decision to record.
+#[derive(Debug)]
+pub struct NewPayment<'a> {
+    pub id: Uuid,
+    pub order_id: Uuid,
+    pub checkout_id: Uuid,
+    pub amount_minor: i64,
+    pub currency: &'a str,
+    pub status: &'a str,
+    pub decline_reason: Option<&'a str>,
+    pub attempts: i32,
+}
+
+pub async fn insert(
+    tx: &mut Transaction<'_, Postgres>,
+    new: &NewPayment<'_>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO payments (id, order_id, checkout_id, amount_minor, currency, status, decline_reason, attempts)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(new.id)
+    .bind(new.order_id)
+    .bind(new.checkout_id)
+    .bind(new.amount_minor)
+    .bind(new.currency)
+    .bind(new.status)
+    .bind(new.decline_reason)
+    .bind(new.attempts)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+pub async fn find_by_order(
+    db: impl PgExecutor<'_>,
+    order_id: Uuid,
+) -> Result<Option<Payment>, sqlx::Error> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM payments WHERE order_id = $1"
+    )))
+    .bind(order_id)
+    .fetch_optional(db)
+    .await
+}
+
+/// AUTHORIZED → REFUNDED; `false` when the payment was not authorized (a guarded no-op).
+pub async fn mark_refunded(
+    tx: &mut Transaction<'_, Postgres>,
+    id: Uuid,
+) -> Result<bool, sqlx::Error> {
+    let updated = sqlx::query("UPDATE payments SET status = 'REFUNDED', updated_at = now() WHERE id = $1 AND status = 'AUTHORIZED'")
+        .bind(id)
+        .execute(&mut **tx)
+        .await?
+        .rows_affected();
+    Ok(updated == 1)
+}

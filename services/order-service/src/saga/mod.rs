@@ -1,0 +1,154 @@
+//! order-service's part of the saga (ARCHITECTURE.md section 1), choreographed by events:
+//! - `checkout.submitted` → the order, PENDING_PAYMENT, and `order.placed`;
+//! - `payment.authorized` → CONFIRMED and `order.confirmed`;
+//! - `payment.declined` → CANCELLED (payment_declined) and `order.cancelled`.
+//!
+//! Every step is a guarded state change in the consumer's transaction: a replay or an event
+//! that arrives after the order moved on is a no-op.
+
+pub mod sweeper;
+
+use chrono::Utc;
+use consumer::{Envelope, Handler, HandlerError};
+use events::{
+    CancelReason, CheckoutSubmitted, EventData, OrderCancelled, OrderConfirmed, OrderPlaced,
+    PaymentAuthorized, PaymentDeclined,
+};
+use outbox::TraceContext;
+use sqlx::{Postgres, Transaction};
+use uuid::Uuid;
+
+use crate::domain::OrderStatus;
+use crate::store::orders::{self, NewOrder};
+
+/// The consumer group's handler.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct OrderSaga;
+
+impl Handler for OrderSaga {
+    const TYPES: &'static [&'static str] = &[
+        CheckoutSubmitted::TYPE,
+        PaymentAuthorized::TYPE,
+        PaymentDeclined::TYPE,
+    ];
+
+    async fn handle(
+        &self,
+        tx: &mut Transaction<'static, Postgres>,
+        event: &Envelope,
+    ) -> Result<(), HandlerError> {
+        let trace = TraceContext {
+            traceparent: event.traceparent.clone(),
+            tracestate: None,
+        };
+        match event.event_type.as_str() {
+            CheckoutSubmitted::TYPE => place(tx, &event.data()?, &trace).await,
+            PaymentAuthorized::TYPE => confirm(tx, &event.data()?, &trace).await,
+            PaymentDeclined::TYPE => {
+                let declined: PaymentDeclined = event.data()?;
+                Ok(
+                    cancel(tx, declined.order_id, CancelReason::PaymentDeclined, &trace)
+                        .await
+                        .map(drop)?,
+                )
+            }
+            other => Err(HandlerError::Failed(format!("{other} is not handled"))),
+        }
+    }
+}
+
+async fn place(
+    tx: &mut Transaction<'static, Postgres>,
+    submitted: &CheckoutSubmitted,
+    trace: &TraceContext,
+) -> Result<(), HandlerError> {
+    let new = NewOrder {
+        checkout_id: submitted.checkout_id,
+        customer_id: &submitted.customer_id,
+        lines: &submitted.lines,
+        total_minor: submitted.total_minor,
+        currency: &submitted.currency,
+    };
+    let Some(order_id) = orders::insert(tx, &new).await? else {
+        return Ok(()); // this checkout already has its order
+    };
+    let placed = OrderPlaced {
+        order_id,
+        checkout_id: submitted.checkout_id,
+        customer_id: submitted.customer_id.clone(),
+        total_minor: submitted.total_minor,
+        currency: submitted.currency.clone(),
+        placed_at: Utc::now(),
+    };
+    outbox::enqueue(tx, order_id, &placed, trace).await?;
+    tracing::info!(%order_id, checkout_id = %submitted.checkout_id, "order placed");
+    Ok(())
+}
+
+async fn confirm(
+    tx: &mut Transaction<'static, Postgres>,
+    authorized: &PaymentAuthorized,
+    trace: &TraceContext,
+) -> Result<(), HandlerError> {
+    let id = authorized.order_id;
+    if orders::transition(
+        tx,
+        id,
+        &[OrderStatus::PendingPayment],
+        OrderStatus::Confirmed,
+        None,
+    )
+    .await?
+    .is_none()
+    {
+        // Cancelled meanwhile (by the customer or the sweeper): checkout-service refunds the
+        // payment when it sees `order.cancelled`, which follows `order.placed` on this key.
+        tracing::info!(order_id = %id, "payment authorized for an order no longer awaiting it");
+        return Ok(());
+    }
+    let order = orders::find(&mut **tx, id)
+        .await?
+        .ok_or_else(|| HandlerError::Failed(format!("order {id} vanished")))?;
+    let confirmed = OrderConfirmed {
+        order_id: id,
+        checkout_id: order.checkout_id,
+        customer_id: order.customer_id,
+        confirmed_at: Utc::now(),
+    };
+    outbox::enqueue(tx, id, &confirmed, trace).await?;
+    tracing::info!(order_id = %id, "order confirmed");
+    Ok(())
+}
+
+/// Cancels an order awaiting payment (or confirmed, for a customer request) and writes
+/// `order.cancelled`; `false` when the order was no longer in a cancellable state.
+pub async fn cancel(
+    tx: &mut Transaction<'_, Postgres>,
+    id: Uuid,
+    reason: CancelReason,
+    trace: &TraceContext,
+) -> Result<bool, sqlx::Error> {
+    let from: &[OrderStatus] = match reason {
+        CancelReason::CustomerRequested => &OrderStatus::CANCELLABLE,
+        CancelReason::PaymentDeclined | CancelReason::Timeout => &[OrderStatus::PendingPayment],
+    };
+    let Some(previous) =
+        orders::transition(tx, id, from, OrderStatus::Cancelled, Some(reason.as_str())).await?
+    else {
+        return Ok(false);
+    };
+    let Some(order) = orders::find(&mut **tx, id).await? else {
+        return Ok(false);
+    };
+    let cancelled = OrderCancelled {
+        order_id: id,
+        checkout_id: order.checkout_id,
+        customer_id: order.customer_id,
+        reason,
+        previous_status: previous.as_str().to_owned(),
+        cancelled_at: Utc::now(),
+    };
+    outbox::enqueue(tx, id, &cancelled, trace).await?;
+    tracing::info!(order_id = %id, reason = reason.as_str(), "order cancelled");
+    Ok(true)
+}
