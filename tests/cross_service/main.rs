@@ -1,5 +1,7 @@
 //! Tests over the whole system and over the repository's own documents.
 
+mod broker_pause;
+mod failures;
 mod readme;
 mod saga;
 mod walkthrough;

@@ -33,23 +33,36 @@ impl Drop for System {
     }
 }
 
-/// Extra settings for one test (e.g. a short `SAGA_TIMEOUT`).
-pub type Overrides<'a> = &'a [(&'static str, &'a str)];
+/// How a test wants the system started.
+#[derive(Debug, Default)]
+pub struct Options<'a> {
+    /// Extra settings of checkout-service (e.g. a short `SAGA_TIMEOUT`).
+    pub checkout_extra: &'a [(&'static str, &'a str)],
+    pub order_extra: &'a [(&'static str, &'a str)],
+    /// Where order-service reaches Postgres (a `TcpProxy` in front of 127.0.0.1:5432).
+    pub order_postgres: Option<std::net::SocketAddr>,
+    /// Another broker than the shared test broker.
+    pub brokers: Option<String>,
+}
 
 impl System {
     pub async fn start() -> Self {
-        Self::start_with(&[], &[]).await
+        Self::start_with(Options::default()).await
     }
 
-    /// Starts both services; `checkout_db_url`/`order_db_url` overrides let a test route a
-    /// database through a proxy.
-    pub async fn start_with(checkout_extra: Overrides<'_>, order_extra: Overrides<'_>) -> Self {
+    pub async fn start_with(options: Options<'_>) -> Self {
+        let Options {
+            checkout_extra,
+            order_extra,
+            order_postgres,
+            brokers,
+        } = options;
         if std::env::var("TEST_LOG").is_ok() {
             telemetry::init("tests", telemetry::LogFormat::Pretty);
         }
         let shutdown = CancellationToken::new();
         let prefix = test_support::unique_topic_prefix();
-        let brokers = test_support::kafka_brokers();
+        let brokers = brokers.unwrap_or_else(test_support::kafka_brokers);
         let kafka = KafkaSettings::local(&brokers, &prefix);
         messaging::topics::ensure(&kafka)
             .await
@@ -93,8 +106,13 @@ impl System {
         let checkout_url = format!("http://127.0.0.1:{}", checkout.port());
         tokio::spawn(checkout.run_until_stopped(shutdown.clone()));
 
+        // The app may reach its database through a proxy; migrations go direct.
+        let order_app_url = match order_postgres {
+            Some(proxy) => order_db_url.replace("127.0.0.1:5432", &proxy.to_string()),
+            None => order_db_url.clone(),
+        };
         let order_settings =
-            order_service::settings::Settings::from_env(env(&order_db_url, order_extra))
+            order_service::settings::Settings::from_env(env(&order_app_url, order_extra))
                 .expect("order settings");
         let direct =
             order_service::settings::Settings::from_env(env(&order_db_url, &[])).expect("settings");

@@ -13,7 +13,7 @@ use http_kit::extract::{Json, Path, Query};
 use http_kit::problem::ProblemDetails;
 use http_kit::{Problem, Result};
 use messaging::dlq::{self, DeadLetter};
-use messaging::{KafkaSettings, Topics};
+use messaging::{KafkaSettings, OffThread, Topics};
 use outbox::relay::{self, Backlog, RelayStats};
 use rdkafka::producer::FutureProducer;
 use serde::{Deserialize, Serialize};
@@ -26,7 +26,8 @@ pub struct AdminState {
     pub db: PgPool,
     pub keys: JwtKeys,
     pub kafka: KafkaSettings,
-    pub producer: FutureProducer,
+    /// For replays; dropped off the async workers (see `messaging::OffThread`).
+    pub producer: Arc<OffThread<FutureProducer>>,
     pub relay: Option<Arc<RelayStats>>,
     pub consumer: Arc<ConsumerStats>,
 }

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use messaging::dlq::{self, Failure};
 use messaging::envelope::{self, Poison, split_type};
-use messaging::{KafkaSettings, Topics};
+use messaging::{KafkaSettings, OffThread, Topics};
 use rdkafka::consumer::{CommitMode, Consumer as _, StreamConsumer};
 use rdkafka::error::KafkaResult;
 use rdkafka::message::{BorrowedMessage, Message};
@@ -43,8 +43,8 @@ enum Outcome {
 pub struct Consumer<H: Handler> {
     db: PgPool,
     handler: H,
-    kafka: StreamConsumer,
-    producer: FutureProducer,
+    kafka: OffThread<StreamConsumer>,
+    producer: OffThread<FutureProducer>,
     topics: Vec<String>,
     config: ConsumerConfig,
     stats: Arc<ConsumerStats>,
@@ -73,15 +73,16 @@ impl<H: Handler> Consumer<H> {
             .set("auto.commit.interval.ms", "500")
             .set("enable.auto.offset.store", "false")
             .set("auto.offset.reset", "earliest")
-            .set("session.timeout.ms", "10000")
+            // Kafka's default: a broker paused for seconds must not evict healthy members.
+            .set("session.timeout.ms", "45000")
             .set("max.poll.interval.ms", "600000")
             .set("fetch.wait.max.ms", "10")
             .create()?;
         let topics = Topics::new(&kafka.topic_prefix);
         Ok(Self {
             topics: config.topics.iter().map(|t| topics.name(t)).collect(),
-            producer: messaging::producer::idempotent(kafka)?,
-            kafka: consumer,
+            producer: OffThread::new(messaging::producer::idempotent(kafka)?),
+            kafka: OffThread::new(consumer),
             db,
             handler,
             config,
@@ -123,11 +124,18 @@ impl<H: Handler> Consumer<H> {
                 }
             }
         }
-        if let Err(e) = self.kafka.commit_consumer_state(CommitMode::Sync) {
-            tracing::debug!(error = %e, "final commit");
-        }
-        self.kafka.unsubscribe();
-        tracing::info!(group = self.config.group, "consumer stopped");
+        // Commit what was done and leave the group, without waiting on an absent broker.
+        let group = self.config.group.clone();
+        let closed = self
+            .kafka
+            .close(Duration::from_secs(10), |kafka| {
+                if let Err(e) = kafka.commit_consumer_state(CommitMode::Sync) {
+                    tracing::debug!(error = %e, "final commit");
+                }
+                kafka.unsubscribe();
+            })
+            .await;
+        tracing::info!(group, closed, "consumer stopped");
     }
 
     async fn process(

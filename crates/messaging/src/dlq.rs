@@ -72,8 +72,11 @@ pub struct DeadLetter {
     pub key: Option<String>,
     /// Every header, values as text.
     pub headers: Vec<(String, String)>,
-    /// The payload as text (CloudEvent data is JSON).
+    /// The payload as text (CloudEvent data is JSON; other bytes are shown lossily).
     pub payload: Option<String>,
+    /// The payload's exact bytes, which a replay sends.
+    #[serde(skip)]
+    pub payload_bytes: Option<Vec<u8>>,
 }
 
 impl DeadLetter {
@@ -91,6 +94,7 @@ impl DeadLetter {
                 .map(|h| (h.key.to_owned(), h.value.map(text).unwrap_or_default()))
                 .collect(),
             payload: message.payload().map(text),
+            payload_bytes: message.payload().map(<[u8]>::to_vec),
         }
     }
 
@@ -209,7 +213,7 @@ pub async fn replay(producer: &FutureProducer, letter: &DeadLetter) -> KafkaResu
             value: Some(value.as_bytes()),
         });
     }
-    let payload = letter.payload.as_deref().unwrap_or_default();
+    let payload = letter.payload_bytes.as_deref().unwrap_or_default();
     let mut record = FutureRecord::to(&original)
         .payload(payload)
         .headers(headers);

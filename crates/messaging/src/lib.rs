@@ -2,9 +2,11 @@
 
 pub mod dlq;
 pub mod envelope;
+mod off_thread;
 pub mod producer;
 pub mod settings;
 pub mod topics;
 
+pub use off_thread::OffThread;
 pub use settings::KafkaSettings;
 pub use topics::Topics;

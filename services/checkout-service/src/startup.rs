@@ -60,7 +60,9 @@ impl Application {
             db: db.clone(),
             keys: keys.clone(),
             kafka: settings.events.kafka.clone(),
-            producer: messaging::producer::idempotent(&settings.events.kafka)?,
+            producer: std::sync::Arc::new(messaging::OffThread::new(
+                messaging::producer::idempotent(&settings.events.kafka)?,
+            )),
             relay: backbone.relay_stats.clone(),
             consumer: backbone.consumer_stats.clone(),
         };

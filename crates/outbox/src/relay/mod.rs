@@ -16,7 +16,7 @@ pub use stats::{Backlog, RelayStats, backlog};
 use std::sync::Arc;
 use std::time::Duration;
 
-use messaging::{KafkaSettings, Topics};
+use messaging::{KafkaSettings, OffThread, Topics};
 use rdkafka::producer::{FutureProducer, Producer};
 use secrecy::{ExposeSecret, SecretString};
 use sqlx::PgPool;
@@ -51,7 +51,7 @@ pub struct Relay {
     db: PgPool,
     lock_options: PgConnectOptions,
     kafka: KafkaSettings,
-    producer: FutureProducer,
+    producer: OffThread<FutureProducer>,
     topics: Topics,
     config: RelayConfig,
     lanes: Lanes,
@@ -87,7 +87,7 @@ impl Relay {
     ) -> Result<Self, RelayError> {
         Ok(Self {
             lock_options: database_url.expose_secret().parse()?,
-            producer: messaging::producer::idempotent(kafka)?,
+            producer: OffThread::new(messaging::producer::idempotent(kafka)?),
             topics: Topics::new(&kafka.topic_prefix),
             kafka: kafka.clone(),
             db,
@@ -135,9 +135,14 @@ impl Relay {
                 }
             }
         }
-        let _ = self.producer.flush(Duration::from_secs(10));
         self.lanes.release().await;
-        tracing::info!("relay stopped");
+        let flushed = self
+            .producer
+            .close(Duration::from_secs(10), |p| {
+                drop(p.flush(Duration::from_secs(10)))
+            })
+            .await;
+        tracing::info!(flushed, "relay stopped");
     }
 
     async fn listen(&self) -> Option<PgListener> {
@@ -199,7 +204,7 @@ impl Relay {
                 "producer fatal error; creating a new producer"
             );
             match messaging::producer::idempotent(&self.kafka) {
-                Ok(producer) => self.producer = producer,
+                Ok(producer) => self.producer = OffThread::new(producer),
                 Err(e) => tracing::error!(error = %e, "cannot create a producer"),
             }
         }
