@@ -13,14 +13,21 @@ pub fn kafka_settings() -> anyhow::Result<KafkaSettings> {
 
 fn dlq_topic(kafka: &KafkaSettings, logical: &str) -> anyhow::Result<String> {
     if !messaging::topics::ALL.contains(&logical) {
-        bail!("unknown topic {logical:?}: expected one of {:?}", messaging::topics::ALL);
+        bail!(
+            "unknown topic {logical:?}: expected one of {:?}",
+            messaging::topics::ALL
+        );
     }
     Ok(Topics::new(&kafka.topic_prefix).dlq(logical))
 }
 
 fn position(args: &[String]) -> anyhow::Result<(String, i32, i64)> {
     match args {
-        [topic, partition, offset] => Ok((topic.clone(), partition.parse().context("partition")?, offset.parse().context("offset")?)),
+        [topic, partition, offset] => Ok((
+            topic.clone(),
+            partition.parse().context("partition")?,
+            offset.parse().context("offset")?,
+        )),
         _ => bail!(crate::USAGE),
     }
 }
@@ -34,12 +41,21 @@ pub async fn run(args: &[String]) -> anyhow::Result<()> {
             let mut rest = args[1..].iter();
             while let Some(arg) = rest.next() {
                 match arg.as_str() {
-                    "--limit" => limit = rest.next().context(crate::USAGE)?.parse().context("--limit")?,
+                    "--limit" => {
+                        limit = rest
+                            .next()
+                            .context(crate::USAGE)?
+                            .parse()
+                            .context("--limit")?
+                    }
                     topic => topics.push(topic.to_owned()),
                 }
             }
             if topics.is_empty() {
-                topics = messaging::topics::ALL.iter().map(|t| (*t).to_owned()).collect();
+                topics = messaging::topics::ALL
+                    .iter()
+                    .map(|t| (*t).to_owned())
+                    .collect();
             }
             for topic in topics {
                 let letters = dlq::list(&kafka, &dlq_topic(&kafka, &topic)?, limit).await?;
@@ -48,7 +64,12 @@ pub async fn run(args: &[String]) -> anyhow::Result<()> {
                     let field = |k| letter.header(k).unwrap_or("-").to_owned();
                     println!(
                         "  {}/{}  {}  id={}  group={}  error={}",
-                        letter.partition, letter.offset, field("ce_type"), field("ce_id"), field(dlq::CONSUMER_GROUP), field(dlq::ERROR)
+                        letter.partition,
+                        letter.offset,
+                        field("ce_type"),
+                        field("ce_id"),
+                        field(dlq::CONSUMER_GROUP),
+                        field(dlq::ERROR)
                     );
                 }
             }
@@ -56,13 +77,17 @@ pub async fn run(args: &[String]) -> anyhow::Result<()> {
         }
         Some("show") => {
             let (topic, partition, offset) = position(&args[1..])?;
-            let letter = dlq::show(&kafka, &dlq_topic(&kafka, &topic)?, partition, offset).await?.context("no such dead letter")?;
+            let letter = dlq::show(&kafka, &dlq_topic(&kafka, &topic)?, partition, offset)
+                .await?
+                .context("no such dead letter")?;
             println!("{}", serde_json::to_string_pretty(&letter)?);
             Ok(())
         }
         Some("replay") => {
             let (topic, partition, offset) = position(&args[1..])?;
-            let letter = dlq::show(&kafka, &dlq_topic(&kafka, &topic)?, partition, offset).await?.context("no such dead letter")?;
+            let letter = dlq::show(&kafka, &dlq_topic(&kafka, &topic)?, partition, offset)
+                .await?
+                .context("no such dead letter")?;
             let producer = messaging::producer::idempotent(&kafka)?;
             let to = dlq::replay(&producer, &letter).await?;
             println!("replayed {topic} {partition}/{offset} to {to}");

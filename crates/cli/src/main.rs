@@ -6,10 +6,19 @@ use anyhow::{Context, bail};
 use http_kit::auth::JwtKeys;
 use secrecy::SecretString;
 
-const USAGE: &str =
-    "usage: orderflowctl token --customer <id> [--admin] [--ttl <duration, e.g. 12h>]";
+mod dlq;
 
-fn main() -> anyhow::Result<()> {
+const USAGE: &str = "usage:
+  orderflowctl token --customer <id> [--admin] [--ttl <duration, e.g. 12h>]
+  orderflowctl settings-table                          the README's configuration table
+  orderflowctl asyncapi                                the AsyncAPI 3 document of every topic
+  orderflowctl topics                                  create every topic (KAFKA_* settings)
+  orderflowctl dlq list [<topic>] [--limit <n>]        dead letters (default: every topic)
+  orderflowctl dlq show <topic> <partition> <offset>
+  orderflowctl dlq replay <topic> <partition> <offset> back to the original topic";
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         Some("token") => token(&args[1..]),
@@ -17,6 +26,23 @@ fn main() -> anyhow::Result<()> {
             print!("{}", http_kit::settings::markdown_table());
             Ok(())
         }
+        Some("asyncapi") => {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&events::asyncapi::document())?
+            );
+            Ok(())
+        }
+        Some("topics") => {
+            let kafka = dlq::kafka_settings()?;
+            messaging::topics::ensure(&kafka).await?;
+            println!(
+                "topics ready: {}",
+                messaging::Topics::new(&kafka.topic_prefix).all().join(", ")
+            );
+            Ok(())
+        }
+        Some("dlq") => dlq::run(&args[1..]).await,
         _ => bail!(USAGE),
     }
 }

@@ -1,6 +1,9 @@
 #![doc = include_str!("../README.md")]
 
+pub mod asyncapi;
+
 use chrono::{DateTime, Utc};
+use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -24,7 +27,7 @@ pub mod sources {
 }
 
 /// The data of one kind of event, with where and how it is published.
-pub trait EventData: Serialize + DeserializeOwned {
+pub trait EventData: Serialize + DeserializeOwned + JsonSchema {
     /// CloudEvents `type`, major version included.
     const TYPE: &'static str;
     /// CloudEvents `source`: the service that writes it.
@@ -34,7 +37,7 @@ pub trait EventData: Serialize + DeserializeOwned {
 }
 
 /// One priced line of a checkout or order. Prices come from the catalog, never the client.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct OrderLine {
     pub sku: String,
     pub name: String,
@@ -44,7 +47,7 @@ pub struct OrderLine {
 }
 
 /// A customer submitted a checkout; order-service creates the order from it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct CheckoutSubmitted {
     pub checkout_id: Uuid,
     pub customer_id: String,
@@ -62,7 +65,7 @@ impl EventData for CheckoutSubmitted {
 }
 
 /// Why an order was cancelled.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum CancelReason {
     PaymentDeclined,
@@ -81,7 +84,7 @@ impl CancelReason {
 }
 
 /// An order was cancelled; checkout-service voids or refunds its payment.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct OrderCancelled {
     pub order_id: Uuid,
     pub checkout_id: Uuid,
@@ -99,7 +102,7 @@ impl EventData for OrderCancelled {
 }
 
 /// order-service created the order of a checkout; checkout-service authorizes its payment.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct OrderPlaced {
     pub order_id: Uuid,
     pub checkout_id: Uuid,
@@ -116,7 +119,7 @@ impl EventData for OrderPlaced {
 }
 
 /// The order's payment was authorized: the order is confirmed and the checkout completes.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct OrderConfirmed {
     pub order_id: Uuid,
     pub checkout_id: Uuid,
@@ -131,7 +134,7 @@ impl EventData for OrderConfirmed {
 }
 
 /// A payment was authorized (keyed by its order, like every payment event).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct PaymentAuthorized {
     pub payment_id: Uuid,
     pub order_id: Uuid,
@@ -148,7 +151,7 @@ impl EventData for PaymentAuthorized {
 }
 
 /// A payment was declined: `card_declined`, `insufficient_funds` or `processing_error`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct PaymentDeclined {
     pub payment_id: Uuid,
     pub order_id: Uuid,
@@ -164,7 +167,7 @@ impl EventData for PaymentDeclined {
 }
 
 /// An authorized payment was refunded (voided) after its order was cancelled.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct PaymentRefunded {
     pub payment_id: Uuid,
     pub order_id: Uuid,
@@ -178,6 +181,38 @@ impl EventData for PaymentRefunded {
     const TYPE: &'static str = "dev.orderflow.payment.refunded.v1";
     const SOURCE: &'static str = sources::CHECKOUT_SERVICE;
     const TOPIC: &'static str = topics::PAYMENT;
+}
+
+/// One kind of event as the contract describes it.
+#[derive(Debug, Clone)]
+pub struct EventSpec {
+    pub event_type: &'static str,
+    pub source: &'static str,
+    pub topic: &'static str,
+    /// JSON Schema of the data.
+    pub schema: serde_json::Value,
+}
+
+fn spec<E: EventData>() -> EventSpec {
+    EventSpec {
+        event_type: E::TYPE,
+        source: E::SOURCE,
+        topic: E::TOPIC,
+        schema: serde_json::to_value(schemars::schema_for!(E)).expect("a schema is JSON"),
+    }
+}
+
+/// Every event of the system.
+pub fn catalog() -> Vec<EventSpec> {
+    vec![
+        spec::<CheckoutSubmitted>(),
+        spec::<OrderPlaced>(),
+        spec::<OrderConfirmed>(),
+        spec::<OrderCancelled>(),
+        spec::<PaymentAuthorized>(),
+        spec::<PaymentDeclined>(),
+        spec::<PaymentRefunded>(),
+    ]
 }
 
 #[cfg(test)]

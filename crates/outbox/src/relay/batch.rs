@@ -11,24 +11,23 @@ use uuid::Uuid;
 
 use crate::{OutboxRow, ROW_COLUMNS};
 
-/// Loads the unpublished rows of the `max_aggregates` aggregates of `lane` that waited longest,
-/// *all* unpublished rows of each, in sequence order. A lower sequence of an aggregate always
-/// committed before a higher one (the counter's row lock), so whenever a row is visible, every
-/// row before it in its aggregate is visible too or already published: nothing can overtake.
+/// Loads the unpublished rows of up to `max_aggregates` aggregates of `lane` (oldest first:
+/// aggregate ids are UUIDv7), *all* unpublished rows of each, in sequence order. A lower
+/// sequence of an aggregate always committed before a higher one (the counter's row lock), so
+/// whenever a row is visible, every row before it in its aggregate is visible too or already
+/// published: nothing can overtake. Both steps walk the partial index of unpublished rows.
 pub async fn load(
     db: &PgPool,
     lane: i16,
     max_aggregates: i64,
 ) -> Result<Vec<OutboxRow>, sqlx::Error> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "WITH waiting AS (
-             SELECT aggregate_id, min(created_at) AS first FROM outbox
+        "SELECT {ROW_COLUMNS} FROM outbox
+         WHERE lane = $1 AND published_at IS NULL AND aggregate_id IN (
+             SELECT DISTINCT aggregate_id FROM outbox
              WHERE lane = $1 AND published_at IS NULL
-             GROUP BY aggregate_id ORDER BY first, aggregate_id LIMIT $2
-         )
-         SELECT {ROW_COLUMNS} FROM outbox JOIN waiting USING (aggregate_id)
-         WHERE published_at IS NULL
-         ORDER BY waiting.first, aggregate_id, sequence"
+             ORDER BY aggregate_id LIMIT $2)
+         ORDER BY aggregate_id, sequence"
     )))
     .bind(lane)
     .bind(max_aggregates)
