@@ -196,3 +196,48 @@ async fn postgres_down_while_events_flow_dead_letters_nothing_and_consumption_re
         "an outage is never a dead letter: {status}"
     );
 }
+
+#[tokio::test]
+async fn a_saga_stuck_past_its_timeout_is_ended_by_the_sweeper_and_its_authorization_voided() {
+    let timeout = [("SAGA_TIMEOUT", "2s")];
+    let system = System::start_with(Options {
+        checkout_extra: &timeout,
+        order_extra: &timeout,
+        ..Options::default()
+    })
+    .await;
+    // checkout-service cannot record payments: the provider authorizes, then the handler
+    // fails every time and `order.placed` is dead-lettered. The saga is stuck.
+    sqlx::raw_sql(
+        "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'payments are refused'; END $$;
+         CREATE TRIGGER refuse BEFORE INSERT ON payments FOR EACH ROW EXECUTE FUNCTION refuse();",
+    )
+    .execute(&system.checkout_db)
+    .await
+    .expect("install failing trigger");
+    let (_, checkout_id) = system.submit_checkout("alice", "tok_visa").await;
+
+    let view = system.wait_final("alice", &checkout_id, SAGA).await;
+
+    assert_eq!(view["status"], "FAILED", "{view}");
+    assert_eq!(view["failure_reason"], "timeout");
+    let order_id = view["order_id"].as_str().expect("order id");
+    let (_, order) = system
+        .get_json(&system.order(&format!("/v1/orders/{order_id}")), "alice")
+        .await;
+    assert_eq!(order["status"], "CANCELLED");
+    assert_eq!(order["cancel_reason"], "timeout");
+    let operations: Vec<(String, String)> =
+        sqlx::query_as("SELECT kind, outcome FROM provider_operations ORDER BY kind")
+            .fetch_all(&system.checkout_db)
+            .await
+            .expect("provider ledger");
+    assert_eq!(
+        operations,
+        [
+            ("authorization".to_owned(), "approved".to_owned()),
+            ("refund".to_owned(), "refunded".to_owned())
+        ],
+        "the stray authorization must be voided"
+    );
+}

@@ -72,23 +72,25 @@ pub async fn authorize(
     })
 }
 
-/// Refunds (voids) the authorization of `payment_id`, idempotently.
-pub async fn refund(
-    db: &PgPool,
-    payment_id: Uuid,
-    amount_minor: i64,
-    currency: &str,
-) -> Result<(), ProviderError> {
-    sqlx::query(
-        "INSERT INTO provider_operations (idempotency_key, kind, amount_minor, currency, outcome)
-         VALUES ($1, 'refund', $2, $3, 'refunded') ON CONFLICT DO NOTHING",
+/// Refunds (voids) the approved authorization of `payment_id`, if there is one, idempotently.
+/// Returns whether an authorization was refunded (now or before).
+pub async fn refund(db: &PgPool, payment_id: Uuid) -> Result<bool, ProviderError> {
+    let refunded: bool = sqlx::query_scalar(
+        "WITH authorization_ AS (
+             SELECT amount_minor, currency FROM provider_operations
+             WHERE idempotency_key = $1 AND kind = 'authorization' AND outcome = 'approved'
+         ), refund AS (
+             INSERT INTO provider_operations (idempotency_key, kind, amount_minor, currency, outcome)
+             SELECT $2, 'refund', amount_minor, currency, 'refunded' FROM authorization_
+             ON CONFLICT DO NOTHING
+         )
+         SELECT EXISTS (SELECT 1 FROM authorization_)",
     )
+    .bind(payment_id.to_string())
     .bind(format!("refund:{payment_id}"))
-    .bind(amount_minor)
-    .bind(currency)
-    .execute(db)
+    .fetch_one(db)
     .await?;
-    Ok(())
+    Ok(refunded)
 }
 
 #[cfg(test)]

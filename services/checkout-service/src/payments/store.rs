@@ -73,6 +73,29 @@ pub async fn find_by_order(
     .await
 }
 
+#[derive(sqlx::FromRow)]
+struct WithOwner {
+    #[sqlx(flatten)]
+    payment: Payment,
+    customer_id: String,
+}
+
+/// The payment of an order with the customer who owns it (for authorization checks).
+pub async fn find_with_owner(
+    db: impl PgExecutor<'_>,
+    order_id: Uuid,
+) -> Result<Option<(Payment, String)>, sqlx::Error> {
+    let row: Option<WithOwner> = sqlx::query_as(
+        "SELECT p.id, p.order_id, p.checkout_id, p.amount_minor, p.currency::text AS currency, p.status,
+                p.decline_reason, p.attempts, p.created_at, p.updated_at, c.customer_id
+         FROM payments p JOIN checkouts c ON c.id = p.checkout_id WHERE p.order_id = $1",
+    )
+    .bind(order_id)
+    .fetch_optional(db)
+    .await?;
+    Ok(row.map(|r| (r.payment, r.customer_id)))
+}
+
 /// AUTHORIZED → REFUNDED; `false` when the payment was not authorized (a guarded no-op).
 pub async fn mark_refunded(
     tx: &mut Transaction<'_, Postgres>,

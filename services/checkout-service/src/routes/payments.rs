@@ -23,18 +23,8 @@ pub async fn get(
     caller: Caller,
     Path(order_id): Path<Uuid>,
 ) -> Result<Json<Payment>> {
-    let found: Option<(Payment, String)> = match store::find_by_order(&state.db, order_id).await? {
-        Some(payment) => {
-            let owner: String =
-                sqlx::query_scalar("SELECT customer_id FROM checkouts WHERE id = $1")
-                    .bind(payment.checkout_id)
-                    .fetch_one(&state.db)
-                    .await?;
-            Some((payment, owner))
-        }
-        None => None,
-    };
-    found
+    store::find_with_owner(&state.db, order_id)
+        .await?
         .filter(|(_, owner)| caller.may_see(owner))
         .map(|(payment, _)| Json(payment))
         .ok_or_else(|| {

@@ -123,7 +123,10 @@ async fn call_provider(
     ))
 }
 
-/// Refunds the order's payment if it was authorized, and writes `payment.refunded`.
+/// Refunds the order's payment if it was authorized, and writes `payment.refunded`. With no
+/// payment record, any authorization the provider holds for the order is voided all the same:
+/// a crash (or a dead-lettered step) between the provider's answer and the record must not
+/// leave money held for a cancelled order.
 pub async fn refund(
     db: &PgPool,
     tx: &mut Transaction<'static, Postgres>,
@@ -131,12 +134,15 @@ pub async fn refund(
     trace: &TraceContext,
 ) -> Result<(), HandlerError> {
     let Some(payment) = payments::find_by_order(&mut **tx, cancelled.order_id).await? else {
+        if provider::refund(db, payment_id(cancelled.order_id)).await? {
+            tracing::warn!(order_id = %cancelled.order_id, "voided an authorization that had no payment record");
+        }
         return Ok(());
     };
     if payment.status != "AUTHORIZED" {
         return Ok(());
     }
-    provider::refund(db, payment.id, payment.amount_minor, &payment.currency).await?;
+    provider::refund(db, payment.id).await?;
     if payments::mark_refunded(tx, payment.id).await? {
         let event = PaymentRefunded {
             payment_id: payment.id,

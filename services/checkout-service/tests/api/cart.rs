@@ -189,3 +189,45 @@ async fn a_body_over_the_size_limit_is_a_413() {
 
     assert_problem(response, 413, "payload_too_large").await;
 }
+
+#[tokio::test]
+async fn emptying_a_checked_out_cart_is_a_compare_and_delete_on_its_version() {
+    let app = spawn_app().await;
+    let session = app.create_session(None).await;
+    app.put_item(session, None, "KB-001", json!({ "quantity": 1 }))
+        .await;
+    let store = checkout_service::store::sessions::SessionStore::new(
+        app.redis.clone(),
+        &app.prefix,
+        std::time::Duration::from_secs(600),
+    )
+    .expect("store");
+    let checked_out = store.cart(session, None).await.expect("cart").version;
+    app.put_item(session, None, "MS-002", json!({ "quantity": 1 }))
+        .await; // added after submit
+
+    let stale = store
+        .empty_cart_if_version(session, checked_out)
+        .await
+        .expect("redis");
+    let current = store.cart(session, None).await.expect("cart");
+
+    assert!(!stale, "a cart changed since the checkout is left alone");
+    assert_eq!(
+        current.items.len(),
+        2,
+        "items added after the submit survive"
+    );
+    assert!(
+        store
+            .empty_cart_if_version(session, current.version)
+            .await
+            .expect("redis")
+    );
+    let emptied = store.cart(session, None).await.expect("cart");
+    assert!(emptied.items.is_empty());
+    assert!(
+        emptied.version > current.version,
+        "the version keeps growing"
+    );
+}
