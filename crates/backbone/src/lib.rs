@@ -64,6 +64,25 @@ impl<H: Handler> Backbone<H> {
         })
     }
 
+    /// The state of the operator endpoints, reporting on this backbone.
+    pub fn admin(
+        &self,
+        db: &PgPool,
+        keys: http_kit::auth::JwtKeys,
+        settings: &EventSettings,
+    ) -> anyhow::Result<admin::AdminState> {
+        Ok(admin::AdminState {
+            db: db.clone(),
+            keys,
+            kafka: settings.kafka.clone(),
+            producer: Arc::new(messaging::OffThread::new(messaging::producer::idempotent(
+                &settings.kafka,
+            )?)),
+            relay: self.relay_stats.clone(),
+            consumer: self.consumer_stats.clone(),
+        })
+    }
+
     /// Starts both on the runtime; they stop when `shutdown` fires.
     pub fn spawn(self, shutdown: &CancellationToken) -> Vec<JoinHandle<()>> {
         let mut tasks = vec![tokio::spawn(self.consumer.run(shutdown.clone()))];
@@ -93,18 +112,18 @@ pub fn relay(
 }
 
 /// `<service> relay`: the relay as its own process (`RELAY_MODE=off` in the services), with
-/// `/health/live` and `/health/ready` on `http_addr` for the orchestrator's probes.
+/// `/health/live` and `/health/ready` on `HTTP_ADDR` for the orchestrator's probes.
 pub async fn run_relay_process(
-    db: PgPool,
-    database_url: &SecretString,
+    common: &http_kit::settings::CommonSettings,
     settings: &EventSettings,
-    http_addr: std::net::SocketAddr,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
     use axum::routing::get;
     use http_kit::health::{self, Draining};
 
-    let relay = relay(&db, database_url, settings)?;
+    let db = http_kit::db::pool(&common.database_url, 4, common.db_acquire_timeout)?;
+    let http_addr = common.http_addr;
+    let relay = relay(&db, &common.database_url, settings)?;
     let draining = Draining::default();
     let ready_db = db.clone();
     let ready_draining = draining.clone();

@@ -5,7 +5,6 @@ use std::time::Duration;
 use anyhow::Context;
 use axum::Router;
 use backbone::Backbone;
-use backbone::admin::AdminState;
 use http_kit::auth::JwtKeys;
 use http_kit::health::Draining;
 use secrecy::ExposeSecret;
@@ -56,16 +55,7 @@ impl Application {
         )
         .map_err(|e| anyhow::anyhow!("event backbone: {e}"))?;
         let keys = JwtKeys::hs256(&common.jwt_secret);
-        let admin = AdminState {
-            db: db.clone(),
-            keys: keys.clone(),
-            kafka: settings.events.kafka.clone(),
-            producer: std::sync::Arc::new(messaging::OffThread::new(
-                messaging::producer::idempotent(&settings.events.kafka)?,
-            )),
-            relay: backbone.relay_stats.clone(),
-            consumer: backbone.consumer_stats.clone(),
-        };
+        let admin = backbone.admin(&db, keys.clone(), &settings.events)?;
         let state = AppState {
             db,
             sessions,
@@ -137,14 +127,5 @@ pub async fn migrate(settings: &Settings) -> anyhow::Result<()> {
 
 /// `checkout-service relay`: only the outbox relay.
 pub async fn relay(settings: &Settings, shutdown: CancellationToken) -> anyhow::Result<()> {
-    let common = &settings.common;
-    let db = http_kit::db::pool(&common.database_url, 4, common.db_acquire_timeout)?;
-    backbone::run_relay_process(
-        db,
-        &common.database_url,
-        &settings.events,
-        common.http_addr,
-        shutdown,
-    )
-    .await
+    backbone::run_relay_process(&settings.common, &settings.events, shutdown).await
 }
