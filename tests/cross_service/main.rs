@@ -4,4 +4,5 @@ mod broker_pause;
 mod failures;
 mod readme;
 mod saga;
+mod tracing;
 mod walkthrough;

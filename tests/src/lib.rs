@@ -58,7 +58,7 @@ impl System {
             brokers,
         } = options;
         if std::env::var("TEST_LOG").is_ok() {
-            telemetry::init("tests", telemetry::LogFormat::Pretty);
+            drop(telemetry::init("tests", telemetry::LogFormat::Pretty, None));
         }
         let shutdown = CancellationToken::new();
         let prefix = test_support::unique_topic_prefix();

@@ -14,6 +14,7 @@ pub struct Envelope {
     /// The per-aggregate `sequence` extension, when present.
     pub sequence: Option<i64>,
     pub traceparent: Option<String>,
+    pub tracestate: Option<String>,
     pub data: serde_json::Value,
 }
 
@@ -27,6 +28,7 @@ impl Envelope {
             subject: event.subject().map(str::to_owned),
             sequence: extension("sequence").and_then(|s| s.parse().ok()),
             traceparent: extension("traceparent"),
+            tracestate: extension("tracestate"),
             data: envelope::data_json(event)?,
         })
     }

@@ -12,6 +12,7 @@ use rdkafka::message::{BorrowedMessage, Message};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 
 use crate::{Envelope, Handler, HandlerError, inbox, stats::ConsumerStats};
 
@@ -168,9 +169,42 @@ impl<H: Handler> Consumer<H> {
                     .await;
             }
         }
+        // The process span continues the trace the event carries (messaging conventions).
+        let span = tracing::info_span!(
+            "process",
+            otel.name = %format_args!("{} process", message.topic()),
+            otel.kind = "consumer",
+            messaging.system = "kafka",
+            messaging.operation.type = "process",
+            messaging.destination.name = message.topic(),
+            messaging.destination.partition.id = message.partition(),
+            messaging.kafka.offset = message.offset(),
+            messaging.consumer.group.name = %self.config.group,
+            messaging.message.id = %envelope.id,
+            cloudevents.event_type = %envelope.event_type,
+            trace_id = tracing::field::Empty,
+            span_id = tracing::field::Empty,
+        );
+        telemetry::propagation::continue_trace(
+            &span,
+            envelope.traceparent.as_deref(),
+            envelope.tracestate.as_deref(),
+        );
+        self.handle(message, &envelope, shutdown)
+            .instrument(span)
+            .await
+    }
+
+    /// Applies one handled event, retrying as its failure calls for.
+    async fn handle(
+        &self,
+        message: &BorrowedMessage<'_>,
+        envelope: &Envelope,
+        shutdown: &CancellationToken,
+    ) -> Outcome {
         let (mut attempts, mut outage) = (0, 0);
         loop {
-            match self.apply(&envelope).await {
+            match self.apply(envelope).await {
                 Ok(fresh) => {
                     if fresh {
                         self.stats.processed()

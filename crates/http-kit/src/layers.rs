@@ -68,14 +68,21 @@ fn request_span<B>(request: &Request<B>) -> Span {
         .get(REQUEST_ID)
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
-    tracing::info_span!(
+    let span = tracing::info_span!(
         "http_request",
         otel.name = %format_args!("{} {}", request.method(), route),
+        otel.kind = "server",
         http.request.method = %request.method(),
         http.route = route,
+        url.path = request.uri().path(),
         request_id,
         http.response.status_code = tracing::field::Empty,
-    )
+        trace_id = tracing::field::Empty,
+        span_id = tracing::field::Empty,
+    );
+    let header = |name: &str| request.headers().get(name).and_then(|v| v.to_str().ok());
+    telemetry::propagation::continue_trace(&span, header("traceparent"), header("tracestate"));
+    span
 }
 
 fn log_response<B>(response: &Response<B>, latency: Duration, span: &Span) {

@@ -23,6 +23,17 @@ pub struct TraceContext {
     pub tracestate: Option<String>,
 }
 
+impl TraceContext {
+    /// The trace context of the current span: what an event written now carries.
+    pub fn current() -> Self {
+        let (traceparent, tracestate) = telemetry::propagation::current();
+        Self {
+            traceparent,
+            tracestate,
+        }
+    }
+}
+
 /// What [`enqueue`] wrote.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Enqueued {

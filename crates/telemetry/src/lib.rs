@@ -1,7 +1,16 @@
 #![doc = include_str!("../README.md")]
 
-use std::str::FromStr;
+pub mod propagation;
 
+use std::str::FromStr;
+use std::time::Duration;
+
+use opentelemetry::KeyValue;
+use opentelemetry::trace::TracerProvider as _;
+use opentelemetry_otlp::WithExportConfig;
+use opentelemetry_sdk::Resource;
+use opentelemetry_sdk::propagation::TraceContextPropagator;
+use opentelemetry_sdk::trace::{SdkTracerProvider, SpanExporter};
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
@@ -27,10 +36,105 @@ impl FromStr for LogFormat {
     }
 }
 
-/// Installs the global subscriber. A second call (several apps in one test process) is a no-op.
-pub fn init(service_name: &str, format: LogFormat) {
+/// Keeps the tracer provider alive; [`Telemetry::shutdown`] flushes what is left.
+#[derive(Debug, Default)]
+#[must_use = "dropping the guard loses the spans not yet exported"]
+pub struct Telemetry {
+    provider: Option<SdkTracerProvider>,
+}
+
+impl Telemetry {
+    /// Exports the spans still buffered (bounded: a dead collector does not hold the exit).
+    pub fn shutdown(self) {
+        if let Some(provider) = self.provider {
+            let _ = provider.shutdown_with_timeout(Duration::from_secs(5));
+        }
+    }
+}
+
+/// Installs logging, and tracing to `otlp_endpoint` when there is one. A second call in the
+/// same process (several apps in one test) keeps the first subscriber.
+pub fn init(service_name: &str, format: LogFormat, otlp_endpoint: Option<&str>) -> Telemetry {
+    let provider = otlp_endpoint.and_then(|endpoint| {
+        let exporter = opentelemetry_otlp::SpanExporter::builder()
+            .with_http()
+            .with_endpoint(format!("{}/v1/traces", endpoint.trim_end_matches('/')))
+            .with_timeout(Duration::from_secs(3))
+            .build();
+        match exporter {
+            Ok(exporter) => Some(provider(service_name, exporter, true)),
+            Err(e) => {
+                eprintln!("OTEL_EXPORTER_OTLP_ENDPOINT {endpoint}: {e}; traces are not exported");
+                None
+            }
+        }
+    });
+    install(service_name, format, provider)
+}
+
+/// For tests: spans go to `exporter` one by one (the SDK's in-memory exporter, say) and JSON
+/// log lines to `logs`.
+pub fn init_capturing<W>(
+    service_name: &str,
+    exporter: impl SpanExporter + 'static,
+    logs: W,
+) -> Telemetry
+where
+    W: for<'a> tracing_subscriber::fmt::MakeWriter<'a> + Send + Sync + 'static,
+{
+    let provider = provider(service_name, exporter, false);
+    opentelemetry::global::set_text_map_propagator(TraceContextPropagator::new());
+    let filter = EnvFilter::new("info");
+    let otel = tracing_opentelemetry::layer().with_tracer(provider.tracer("orderflow"));
+    let json = tracing_subscriber::fmt::layer()
+        .json()
+        .flatten_event(true)
+        .with_current_span(true)
+        .with_span_list(false)
+        .with_writer(logs);
+    if tracing_subscriber::registry()
+        .with(filter)
+        .with(otel)
+        .with(json)
+        .try_init()
+        .is_ok()
+    {
+        opentelemetry::global::set_tracer_provider(provider.clone());
+    }
+    Telemetry {
+        provider: Some(provider),
+    }
+}
+
+fn provider(
+    service_name: &str,
+    exporter: impl SpanExporter + 'static,
+    batch: bool,
+) -> SdkTracerProvider {
+    let resource = Resource::builder()
+        .with_service_name(service_name.to_owned())
+        .with_attribute(KeyValue::new("service.version", env!("CARGO_PKG_VERSION")))
+        .build();
+    let builder = SdkTracerProvider::builder().with_resource(resource);
+    let builder = if batch {
+        builder.with_batch_exporter(exporter)
+    } else {
+        builder.with_simple_exporter(exporter)
+    };
+    builder.build()
+}
+
+fn install(
+    service_name: &str,
+    format: LogFormat,
+    provider: Option<SdkTracerProvider>,
+) -> Telemetry {
+    opentelemetry::global::set_text_map_propagator(TraceContextPropagator::new());
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let registry = tracing_subscriber::registry().with(filter);
+    let otel = provider
+        .as_ref()
+        .map(|p| tracing_opentelemetry::layer().with_tracer(p.tracer("orderflow")));
+    let registry = tracing_subscriber::registry().with(filter).with(otel);
     let result = match format {
         LogFormat::Json => registry
             .with(
@@ -44,8 +148,16 @@ pub fn init(service_name: &str, format: LogFormat) {
         LogFormat::Pretty => registry.with(tracing_subscriber::fmt::layer()).try_init(),
     };
     if result.is_ok() {
-        tracing::info!(service = service_name, "telemetry initialised");
+        if let Some(provider) = &provider {
+            opentelemetry::global::set_tracer_provider(provider.clone());
+        }
+        tracing::info!(
+            service = service_name,
+            tracing = provider.is_some(),
+            "telemetry initialised"
+        );
     }
+    Telemetry { provider }
 }
 
 #[cfg(test)]

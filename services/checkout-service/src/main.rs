@@ -11,8 +11,13 @@ async fn main() -> anyhow::Result<()> {
             std::process::exit(2);
         }
     };
-    telemetry::init(&settings.common.service_name, settings.common.log_format);
-    match std::env::args().nth(1).as_deref() {
+    let common = &settings.common;
+    let telemetry = telemetry::init(
+        &common.service_name,
+        common.log_format,
+        common.otlp_endpoint.as_deref(),
+    );
+    let result = match std::env::args().nth(1).as_deref() {
         Some("migrate") => checkout_service::startup::migrate(&settings).await,
         None | Some("serve") => {
             let app = Application::build(settings).await?;
@@ -25,5 +30,7 @@ async fn main() -> anyhow::Result<()> {
         Some(other) => {
             anyhow::bail!("unknown command {other:?}: expected `serve`, `migrate` or `relay`")
         }
-    }
+    };
+    telemetry.shutdown();
+    result
 }

@@ -157,6 +157,8 @@ pub struct CommonSettings {
     pub jwt_secret: SecretString,
     pub service_name: String,
     pub log_format: telemetry::LogFormat,
+    /// Where traces go (OTLP/HTTP); `None`: not exported.
+    pub otlp_endpoint: Option<String>,
 }
 
 impl CommonSettings {
@@ -184,6 +186,9 @@ impl CommonSettings {
         let jwt_secret = env.secret("AUTH_JWT_SECRET", 32);
         let service_name = env.string("OTEL_SERVICE_NAME");
         let log_format = env.parse("LOG_FORMAT");
+        let otlp_endpoint = env
+            .string("OTEL_EXPORTER_OTLP_ENDPOINT")
+            .filter(|e| !e.trim().is_empty());
         let service_name = service_name
             .filter(|n| !n.is_empty())
             .unwrap_or_else(|| binary_name.to_owned());
@@ -195,6 +200,7 @@ impl CommonSettings {
             jwt_secret: jwt_secret?,
             service_name,
             log_format: log_format?,
+            otlp_endpoint,
         })
     }
 }

@@ -7,6 +7,7 @@ use messaging::{Topics, envelope};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::producer::{DeliveryFuture, FutureProducer, FutureRecord};
 use sqlx::PgPool;
+use tracing::{Instrument, Span};
 use uuid::Uuid;
 
 use crate::{OutboxRow, ROW_COLUMNS};
@@ -52,11 +53,15 @@ pub async fn publish(
     topics: &Topics,
     rows: &[OutboxRow],
 ) -> (usize, Option<PublishError>) {
-    let mut deliveries: Vec<DeliveryFuture> = Vec::with_capacity(rows.len());
+    let mut deliveries: Vec<(DeliveryFuture, Span)> = Vec::with_capacity(rows.len());
     let mut error = None;
     for row in rows {
-        match enqueue(producer, topics, row).await {
-            Ok(delivery) => deliveries.push(delivery),
+        let span = publish_span(topics, row);
+        match enqueue(producer, topics, row)
+            .instrument(span.clone())
+            .await
+        {
+            Ok(delivery) => deliveries.push((delivery, span)),
             Err(e) => {
                 error = Some(e);
                 break;
@@ -66,8 +71,8 @@ pub async fn publish(
     // Only the prefix up to the first failed delivery counts: a row after a failure may have
     // been acked, but marking it would let it overtake the failed one on the next attempt.
     let (mut acked, mut broken) = (0, false);
-    for delivery in deliveries {
-        match delivery.await {
+    for (delivery, span) in deliveries {
+        match delivery.instrument(span).await {
             Ok(Ok(_)) if !broken => acked += 1,
             Ok(Ok(_)) => {}
             Ok(Err((e, _))) => {
@@ -81,6 +86,30 @@ pub async fn publish(
         }
     }
     (acked, error)
+}
+
+/// The producer span of one row, a child of the trace the row was written in.
+fn publish_span(topics: &Topics, row: &OutboxRow) -> Span {
+    let topic = topics.name(&row.topic);
+    let span = tracing::info_span!(
+        "publish",
+        otel.name = %format_args!("{topic} publish"),
+        otel.kind = "producer",
+        messaging.system = "kafka",
+        messaging.operation.type = "publish",
+        messaging.destination.name = %topic,
+        messaging.message.id = %row.id,
+        messaging.kafka.message.key = %row.aggregate_id,
+        cloudevents.event_type = %row.event_type,
+        trace_id = tracing::field::Empty,
+        span_id = tracing::field::Empty,
+    );
+    telemetry::propagation::continue_trace(
+        &span,
+        row.traceparent.as_deref(),
+        row.tracestate.as_deref(),
+    );
+    span
 }
 
 async fn enqueue(

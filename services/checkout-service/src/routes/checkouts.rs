@@ -165,7 +165,7 @@ pub async fn create(
         currency,
         submitted_at: created_at,
     };
-    outbox::enqueue(&mut tx, checkout_id, &event, &TraceContext::default()).await?;
+    outbox::enqueue(&mut tx, checkout_id, &event, &TraceContext::current()).await?;
     let accepted = CheckoutAccepted {
         checkout_id,
         status: "PENDING".to_owned(),

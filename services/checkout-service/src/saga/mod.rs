@@ -37,10 +37,8 @@ impl Handler for CheckoutSaga {
         tx: &mut Transaction<'static, Postgres>,
         event: &Envelope,
     ) -> Result<(), HandlerError> {
-        let trace = TraceContext {
-            traceparent: event.traceparent.clone(),
-            tracestate: None,
-        };
+        // The consumer's process span continues the event's trace: what this writes carries it on.
+        let trace = TraceContext::current();
         match event.event_type.as_str() {
             OrderPlaced::TYPE => payment::authorize(&self.db, tx, &event.data()?, &trace).await,
             OrderConfirmed::TYPE => self.complete(tx, &event.data()?).await,

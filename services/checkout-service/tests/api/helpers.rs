@@ -52,7 +52,11 @@ pub async fn spawn_app() -> TestApp {
 /// Starts the app on `deps` with extra environment `overrides`.
 pub async fn spawn_app_with(deps: Deps, overrides: &[(&str, &str)]) -> TestApp {
     if std::env::var("TEST_LOG").is_ok() {
-        telemetry::init("checkout-service", telemetry::LogFormat::Pretty);
+        drop(telemetry::init(
+            "checkout-service",
+            telemetry::LogFormat::Pretty,
+            None,
+        ));
     }
     let prefix = test_support::unique_prefix();
     let mut vars = vec![

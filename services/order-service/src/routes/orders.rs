@@ -191,7 +191,7 @@ pub async fn cancel(
         &mut tx,
         id,
         CancelReason::CustomerRequested,
-        &TraceContext::default(),
+        &TraceContext::current(),
     )
     .await?
     {

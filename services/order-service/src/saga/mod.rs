@@ -37,10 +37,8 @@ impl Handler for OrderSaga {
         tx: &mut Transaction<'static, Postgres>,
         event: &Envelope,
     ) -> Result<(), HandlerError> {
-        let trace = TraceContext {
-            traceparent: event.traceparent.clone(),
-            tracestate: None,
-        };
+        // The consumer's process span continues the event's trace: what this writes carries it on.
+        let trace = TraceContext::current();
         match event.event_type.as_str() {
             CheckoutSubmitted::TYPE => place(tx, &event.data()?, &trace).await,
             PaymentAuthorized::TYPE => confirm(tx, &event.data()?, &trace).await,

@@ -39,7 +39,11 @@ pub async fn spawn_app() -> TestApp {
 /// `direct_database_url`.
 pub async fn spawn_app_on(app_database_url: &str, direct_database_url: &str) -> TestApp {
     if std::env::var("TEST_LOG").is_ok() {
-        telemetry::init("order-service", telemetry::LogFormat::Pretty);
+        drop(telemetry::init(
+            "order-service",
+            telemetry::LogFormat::Pretty,
+            None,
+        ));
     }
     let (brokers, prefix) = (
         test_support::kafka_brokers(),
