@@ -2,6 +2,7 @@
 
 mod broker_pause;
 mod failures;
+mod metrics;
 mod readme;
 mod saga;
 mod tracing;

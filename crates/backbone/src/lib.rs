@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 pub mod admin;
+pub mod metrics;
 mod settings;
 
 pub use settings::EventSettings;
@@ -83,6 +84,14 @@ impl<H: Handler> Backbone<H> {
         })
     }
 
+    /// Registers the relay's and the consumer's metrics.
+    pub fn register_metrics(&self, registry: &mut prometheus_client::registry::Registry) {
+        if let Some(relay) = &self.relay_stats {
+            relay.register(registry);
+        }
+        self.consumer_stats.register(registry);
+    }
+
     /// Starts both on the runtime; they stop when `shutdown` fires.
     pub fn spawn(self, shutdown: &CancellationToken) -> Vec<JoinHandle<()>> {
         let mut tasks = vec![tokio::spawn(self.consumer.run(shutdown.clone()))];
@@ -124,6 +133,9 @@ pub async fn run_relay_process(
     let db = http_kit::db::pool(&common.database_url, 4, common.db_acquire_timeout)?;
     let http_addr = common.http_addr;
     let relay = relay(&db, &common.database_url, settings)?;
+    let mut registry = prometheus_client::registry::Registry::default();
+    let http_metrics = http_kit::metrics::HttpMetrics::register(&mut registry);
+    relay.stats().register(&mut registry);
     let draining = Draining::default();
     let ready_db = db.clone();
     let ready_draining = draining.clone();
@@ -147,7 +159,10 @@ pub async fn run_relay_process(
     let task = tokio::spawn(relay.run(shutdown.clone()));
     http_kit::layers::serve(
         listener,
-        http_kit::layers::apply(router),
+        http_kit::layers::apply(
+            router.merge(metrics::router(registry, &db, &common.service_name)),
+            http_metrics,
+        ),
         shutdown,
         draining,
     )

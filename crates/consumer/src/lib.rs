@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+mod context;
 mod envelope;
 mod inbox;
 mod runtime;

@@ -14,6 +14,7 @@ use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
+use crate::context::LagContext;
 use crate::{Envelope, Handler, HandlerError, inbox, stats::ConsumerStats};
 
 /// How a consumer runs.
@@ -44,7 +45,7 @@ enum Outcome {
 pub struct Consumer<H: Handler> {
     db: PgPool,
     handler: H,
-    kafka: OffThread<StreamConsumer>,
+    kafka: OffThread<StreamConsumer<LagContext>>,
     producer: OffThread<FutureProducer>,
     topics: Vec<String>,
     config: ConsumerConfig,
@@ -67,8 +68,10 @@ impl<H: Handler> Consumer<H> {
         config: ConsumerConfig,
         handler: H,
     ) -> KafkaResult<Self> {
-        let consumer: StreamConsumer = kafka
+        let stats = Arc::<ConsumerStats>::default();
+        let consumer: StreamConsumer<LagContext> = kafka
             .client_config()
+            .set("statistics.interval.ms", "5000")
             .set("group.id", &config.group)
             .set("enable.auto.commit", "true")
             .set("auto.commit.interval.ms", "500")
@@ -78,7 +81,7 @@ impl<H: Handler> Consumer<H> {
             .set("session.timeout.ms", "45000")
             .set("max.poll.interval.ms", "600000")
             .set("fetch.wait.max.ms", "10")
-            .create()?;
+            .create_with_context(LagContext(Arc::clone(&stats)))?;
         let topics = Topics::new(&kafka.topic_prefix);
         Ok(Self {
             topics: config.topics.iter().map(|t| topics.name(t)).collect(),
@@ -87,7 +90,7 @@ impl<H: Handler> Consumer<H> {
             db,
             handler,
             config,
-            stats: Arc::default(),
+            stats,
         })
     }
 

@@ -1,23 +1,26 @@
-use std::sync::atomic::{AtomicU64, Ordering};
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::registry::Registry;
 
-/// Counters of one consumer.
+/// Counters of one consumer (Prometheus metrics, also read by the admin endpoint).
 #[derive(Debug, Default)]
 pub struct ConsumerStats {
-    processed: AtomicU64,
-    duplicates: AtomicU64,
-    skipped: AtomicU64,
-    retried: AtomicU64,
-    dead_lettered: AtomicU64,
+    processed: Counter,
+    duplicates: Counter,
+    skipped: Counter,
+    retried: Counter,
+    dead_lettered: Counter,
+    lag: Gauge,
 }
 
 macro_rules! counter {
     ($name:ident, $total:ident) => {
         pub(crate) fn $name(&self) {
-            self.$name.fetch_add(1, Ordering::Relaxed);
+            self.$name.inc();
         }
 
         pub fn $total(&self) -> u64 {
-            self.$name.load(Ordering::Relaxed)
+            self.$name.get()
         }
     };
 }
@@ -28,4 +31,47 @@ impl ConsumerStats {
     counter!(skipped, skipped_total);
     counter!(retried, retried_total);
     counter!(dead_lettered, dead_lettered_total);
+
+    pub(crate) fn set_lag(&self, lag: i64) {
+        self.lag.set(lag);
+    }
+
+    /// Messages behind the end of the assigned partitions, from librdkafka's statistics.
+    pub fn lag(&self) -> i64 {
+        self.lag.get()
+    }
+
+    /// Registers the consumer's metrics in `registry`.
+    pub fn register(&self, registry: &mut Registry) {
+        registry.register(
+            "consumer_processed",
+            "Events handled (inbox row and effects committed)",
+            self.processed.clone(),
+        );
+        registry.register(
+            "consumer_duplicates",
+            "Events already handled, absorbed by the inbox",
+            self.duplicates.clone(),
+        );
+        registry.register(
+            "consumer_skipped",
+            "Events of types this consumer does not handle",
+            self.skipped.clone(),
+        );
+        registry.register(
+            "consumer_retried",
+            "Retries of failing events (outages not counted)",
+            self.retried.clone(),
+        );
+        registry.register(
+            "consumer_dead_lettered",
+            "Events sent to a dead-letter topic",
+            self.dead_lettered.clone(),
+        );
+        registry.register(
+            "consumer_lag",
+            "Messages behind the end of the assigned partitions",
+            self.lag.clone(),
+        );
+    }
 }

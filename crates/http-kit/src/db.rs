@@ -70,6 +70,7 @@ pub fn redis_is_unavailable(error: &redis::RedisError) -> bool {
 
 /// 503 for a Redis outage, otherwise an opaque 500 with the cause logged.
 pub fn redis_problem(error: &redis::RedisError) -> Problem {
+    crate::metrics::REDIS_ERRORS.inc();
     if redis_is_unavailable(error) {
         tracing::warn!(error = %error, "redis unavailable");
         Problem::unavailable("the session store")

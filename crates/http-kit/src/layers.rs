@@ -17,6 +17,7 @@ use tower_http::trace::TraceLayer;
 use tracing::Span;
 
 use crate::health::Draining;
+use crate::metrics::HttpMetrics;
 use crate::problem::{self, Problem};
 
 /// Request and response header carrying the request id.
@@ -35,12 +36,16 @@ impl MakeRequestId for UuidV7RequestId {
     }
 }
 
-/// Adds problem+json fallbacks, the body limit, request ids (accepted or generated, always
-/// echoed), one span per request named by its matched route, and panics answered as 500s.
-pub fn apply(router: Router) -> Router {
+/// Adds problem+json fallbacks, the body limit, RED metrics per route, request ids (accepted
+/// or generated, always echoed), one span per request named by its matched route (continuing
+/// an incoming `traceparent`), and panics answered as 500s.
+pub fn apply(router: Router, metrics: HttpMetrics) -> Router {
     router
         .fallback(problem::route_not_found)
         .method_not_allowed_fallback(problem::method_not_allowed)
+        .layer(axum::middleware::from_fn(move |request, next| {
+            metrics.clone().track(request, next)
+        }))
         .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
         .layer(
             ServiceBuilder::new()

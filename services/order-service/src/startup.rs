@@ -45,7 +45,13 @@ impl Application {
         )
         .map_err(|e| anyhow::anyhow!("event backbone: {e}"))?;
         let keys = JwtKeys::hs256(&common.jwt_secret);
-        let admin = backbone.admin(&db, keys.clone(), &settings.events)?;
+        let mut registry = prometheus_client::registry::Registry::default();
+        let http_metrics = http_kit::metrics::HttpMetrics::register(&mut registry);
+        backbone.register_metrics(&mut registry);
+        let backbone_routes =
+            backbone::admin::router(backbone.admin(&db, keys.clone(), &settings.events)?).merge(
+                backbone::metrics::router(registry, &db, &common.service_name),
+            );
         let state = AppState {
             db,
             keys,
@@ -56,7 +62,7 @@ impl Application {
             .with_context(|| format!("cannot listen on HTTP_ADDR {}", common.http_addr))?;
         Ok(Self {
             listener,
-            router: routes::router(state.clone(), admin),
+            router: routes::router(state.clone(), backbone_routes, http_metrics),
             state,
             backbone,
             saga_timeout: settings.events.saga_timeout,

@@ -1,41 +1,61 @@
 //! What the relay reports: its own counters, and the backlog read from the database.
 
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::registry::Registry;
 use serde::Serialize;
 use sqlx::PgPool;
 
-/// Counters of one relay.
+/// Counters of one relay (Prometheus metrics, also read by the admin endpoint).
 #[derive(Debug, Default)]
 pub struct RelayStats {
-    published: AtomicU64,
-    failures: AtomicU64,
-    lanes: AtomicUsize,
+    published: Counter,
+    failures: Counter,
+    lanes: Gauge,
 }
 
 impl RelayStats {
     pub(crate) fn published(&self, n: usize) {
-        self.published.fetch_add(n as u64, Ordering::Relaxed);
+        self.published.inc_by(n as u64);
     }
 
     pub(crate) fn failed(&self) {
-        self.failures.fetch_add(1, Ordering::Relaxed);
+        self.failures.inc();
     }
 
     pub(crate) fn set_lanes(&self, n: usize) {
-        self.lanes.store(n, Ordering::Relaxed);
+        self.lanes.set(i64::try_from(n).unwrap_or(i64::MAX));
     }
 
     pub fn published_total(&self) -> u64 {
-        self.published.load(Ordering::Relaxed)
+        self.published.get()
     }
 
     pub fn failures_total(&self) -> u64 {
-        self.failures.load(Ordering::Relaxed)
+        self.failures.get()
     }
 
     pub fn lanes_owned(&self) -> usize {
-        self.lanes.load(Ordering::Relaxed)
+        usize::try_from(self.lanes.get()).unwrap_or_default()
+    }
+
+    /// Registers the relay's metrics in `registry`.
+    pub fn register(&self, registry: &mut Registry) {
+        registry.register(
+            "relay_published",
+            "Outbox rows published and acked by the broker",
+            self.published.clone(),
+        );
+        registry.register(
+            "relay_publish_errors",
+            "Relay passes that stopped on a publish error",
+            self.failures.clone(),
+        );
+        registry.register(
+            "relay_lanes_owned",
+            "Outbox lanes this relay owns",
+            self.lanes.clone(),
+        );
     }
 }
 

@@ -9,13 +9,14 @@ pub(crate) mod sessions;
 
 use axum::Router;
 use axum::routing::{get, post, put};
-use backbone::admin::AdminState;
+use http_kit::metrics::HttpMetrics;
 
 use crate::openapi;
 use crate::state::AppState;
 
 /// Every route of checkout-service, with the shared middleware.
-pub fn router(state: AppState, admin: AdminState) -> Router {
+/// `backbone` holds the operator and `/metrics` routes; `metrics` records every request.
+pub fn router(state: AppState, backbone: Router, metrics: HttpMetrics) -> Router {
     let routes = Router::new()
         .route("/v1/sessions", post(sessions::create))
         .route("/v1/products", get(products::list))
@@ -31,6 +32,6 @@ pub fn router(state: AppState, admin: AdminState) -> Router {
         .route("/health/ready", get(health::ready))
         .route("/openapi.json", get(openapi::serve))
         .with_state(state)
-        .merge(backbone::admin::router(admin));
-    http_kit::layers::apply(routes)
+        .merge(backbone);
+    http_kit::layers::apply(routes, metrics)
 }

@@ -86,3 +86,29 @@ async fn unknown_routes_and_wrong_methods_are_problems() {
     assert_problem(missing, 404, "route_not_found").await;
     assert_problem(wrong_method, 405, "method_not_allowed").await;
 }
+
+#[tokio::test]
+async fn an_otlp_endpoint_that_is_down_never_breaks_a_request() {
+    // Nothing listens on port 9 of loopback: every export fails, off the request path.
+    let _telemetry = telemetry::init(
+        "checkout-service",
+        telemetry::LogFormat::Json,
+        Some("http://127.0.0.1:9"),
+    );
+    let app = spawn_app().await;
+
+    for _ in 0..20 {
+        let response = app.get("/v1/products").send().await.expect("request");
+        assert_eq!(response.status(), 200);
+    }
+    let session = app.create_session(Some("alice")).await;
+    let cart = app
+        .put_item(
+            session,
+            Some("alice"),
+            "KB-001",
+            serde_json::json!({ "quantity": 1 }),
+        )
+        .await;
+    assert_eq!(cart.status(), 200);
+}

@@ -5,13 +5,14 @@ pub(crate) mod orders;
 
 use axum::Router;
 use axum::routing::{get, post};
-use backbone::admin::AdminState;
+use http_kit::metrics::HttpMetrics;
 
 use crate::openapi;
 use crate::state::AppState;
 
 /// Every route of order-service, with the shared middleware.
-pub fn router(state: AppState, admin: AdminState) -> Router {
+/// `backbone` holds the operator and `/metrics` routes; `metrics` records every request.
+pub fn router(state: AppState, backbone: Router, metrics: HttpMetrics) -> Router {
     let routes = Router::new()
         .route("/v1/orders", get(orders::list))
         .route("/v1/orders/{id}", get(orders::get))
@@ -20,6 +21,6 @@ pub fn router(state: AppState, admin: AdminState) -> Router {
         .route("/health/ready", get(health::ready))
         .route("/openapi.json", get(openapi::serve))
         .with_state(state)
-        .merge(backbone::admin::router(admin));
-    http_kit::layers::apply(routes)
+        .merge(backbone);
+    http_kit::layers::apply(routes, metrics)
 }

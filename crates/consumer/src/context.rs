@@ -1,0 +1,27 @@
+//! The librdkafka client context: reads the consumer lag out of librdkafka's statistics.
+
+use std::sync::Arc;
+
+use rdkafka::consumer::ConsumerContext;
+use rdkafka::{ClientContext, Statistics};
+
+use crate::ConsumerStats;
+
+/// Feeds `consumer_lag` from the statistics librdkafka emits every few seconds.
+#[derive(Debug, Clone)]
+pub struct LagContext(pub Arc<ConsumerStats>);
+
+impl ClientContext for LagContext {
+    fn stats(&self, statistics: Statistics) {
+        let lag = statistics
+            .topics
+            .values()
+            .flat_map(|topic| topic.partitions.values())
+            .filter(|p| p.partition >= 0 && p.consumer_lag >= 0)
+            .map(|p| p.consumer_lag)
+            .sum();
+        self.0.set_lag(lag);
+    }
+}
+
+impl ConsumerContext for LagContext {}

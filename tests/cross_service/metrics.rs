@@ -1,0 +1,101 @@
+//! `GET /metrics` after traffic: the route histograms, the outbox and the consumer series move.
+
+use std::time::Duration;
+
+use orderflow_tests::System;
+
+/// The value of the first sample of `metric` whose line contains every one of `labels`.
+fn sample(text: &str, metric: &str, labels: &[&str]) -> Option<f64> {
+    text.lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter(|l| l.split(['{', ' ']).next() == Some(metric))
+        .find(|l| labels.iter().all(|label| l.contains(label)))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+}
+
+#[tokio::test]
+async fn metrics_count_requests_per_route_and_show_the_event_backbone_moving() {
+    let system = System::start().await;
+    let (_, checkout_id) = system.submit_checkout("alice", "tok_visa").await;
+    assert_eq!(
+        system
+            .wait_final("alice", &checkout_id, Duration::from_secs(30))
+            .await["status"],
+        "COMPLETED"
+    );
+    system
+        .client
+        .get(system.checkout("/v1/no-such-route"))
+        .send()
+        .await
+        .expect("request");
+
+    let checkout = system
+        .client
+        .get(system.checkout("/metrics"))
+        .send()
+        .await
+        .expect("request");
+    assert!(
+        checkout.headers()["content-type"]
+            .to_str()
+            .expect("ascii")
+            .starts_with("application/openmetrics-text")
+    );
+    let checkout = checkout.text().await.expect("text");
+    let order = system
+        .client
+        .get(system.order("/metrics"))
+        .send()
+        .await
+        .expect("request")
+        .text()
+        .await
+        .expect("text");
+
+    let posted = [
+        "method=\"POST\"",
+        "route=\"/v1/checkouts\"",
+        "status=\"202\"",
+    ];
+    assert_eq!(
+        sample(&checkout, "http_requests_total", &posted),
+        Some(1.0),
+        "{checkout}"
+    );
+    let timed = ["method=\"POST\"", "route=\"/v1/checkouts\""];
+    assert_eq!(
+        sample(&checkout, "http_request_duration_seconds_count", &timed),
+        Some(1.0)
+    );
+    assert_eq!(
+        sample(
+            &checkout,
+            "http_requests_total",
+            &["route=\"unmatched\"", "status=\"404\""]
+        ),
+        Some(1.0),
+        "unmatched paths share one label"
+    );
+    assert!(
+        !checkout.contains(&checkout_id),
+        "a path parameter must never become a label"
+    );
+    // checkout-service published checkout.submitted and payment.authorized, and handled
+    // order.placed and order.confirmed; order-service the other way round.
+    for text in [&checkout, &order] {
+        assert!(
+            sample(text, "relay_published_total", &[]).is_some_and(|n| n >= 2.0),
+            "{text}"
+        );
+        assert!(
+            sample(text, "consumer_processed_total", &[]).is_some_and(|n| n >= 2.0),
+            "{text}"
+        );
+        assert_eq!(sample(text, "consumer_dead_lettered_total", &[]), Some(0.0));
+        assert_eq!(sample(text, "outbox_unpublished", &[]), Some(0.0));
+        assert!(sample(text, "db_pool_connections", &["state=\"idle\""]).is_some());
+        assert!(sample(text, "consumer_lag", &[]).is_some());
+    }
+}
