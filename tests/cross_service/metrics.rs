@@ -99,3 +99,49 @@ async fn metrics_count_requests_per_route_and_show_the_event_backbone_moving() {
         assert!(sample(text, "consumer_lag", &[]).is_some());
     }
 }
+
+/// Metric names an expression file uses (tokens with one of our metric prefixes).
+fn metric_names(text: &str) -> std::collections::BTreeSet<String> {
+    const PREFIXES: [&str; 6] = ["http_", "outbox_", "relay_", "consumer_", "db_", "redis_"];
+    text.split(|c: char| !(c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'))
+        .filter(|token| PREFIXES.iter().any(|p| token.starts_with(p)))
+        .map(str::to_owned)
+        .collect()
+}
+
+#[tokio::test]
+async fn every_metric_the_alerts_and_the_dashboard_use_is_exported() {
+    let system = System::start().await;
+    system
+        .client
+        .get(system.checkout("/v1/products"))
+        .send()
+        .await
+        .expect("request");
+    let mut exported = String::new();
+    for url in [system.checkout("/metrics"), system.order("/metrics")] {
+        exported.push_str(
+            &system
+                .client
+                .get(url)
+                .send()
+                .await
+                .expect("request")
+                .text()
+                .await
+                .expect("text"),
+        );
+    }
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../docker");
+    for file in ["prometheus/alerts.yml", "grafana/dashboards/orderflow.json"] {
+        let used =
+            metric_names(&std::fs::read_to_string(format!("{root}/{file}")).expect("config file"));
+        assert!(!used.is_empty(), "{file} uses no metric");
+        for name in used {
+            let present = exported
+                .lines()
+                .any(|l| l.split(['{', ' ']).next() == Some(name.as_str()));
+            assert!(present, "{file} uses {name}, which no service exports");
+        }
+    }
+}
