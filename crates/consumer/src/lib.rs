@@ -3,6 +3,8 @@
 mod context;
 mod envelope;
 mod inbox;
+mod retry;
+mod routing;
 mod runtime;
 mod stats;
 

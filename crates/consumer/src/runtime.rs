@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use messaging::dlq::{self, Failure};
-use messaging::envelope::{self, Poison, split_type};
+use messaging::envelope;
 use messaging::{KafkaSettings, OffThread, Topics};
 use rdkafka::consumer::{CommitMode, Consumer as _, StreamConsumer};
 use rdkafka::error::KafkaResult;
@@ -15,6 +15,8 @@ use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 use crate::context::LagContext;
+use crate::retry::{self, sleep_or_shutdown};
+use crate::routing::{Route, route};
 use crate::{Envelope, Handler, HandlerError, inbox, stats::ConsumerStats};
 
 /// How a consumer runs.
@@ -156,7 +158,7 @@ impl<H: Handler> Consumer<H> {
                         .await;
                 }
             };
-        match route::<H>(&envelope.event_type) {
+        match route(H::TYPES, &envelope.event_type) {
             Route::Handle => {}
             Route::Skip => {
                 self.stats.skipped();
@@ -326,14 +328,8 @@ impl<H: Handler> Consumer<H> {
         }
     }
 
-    /// Exponential backoff with full jitter, capped.
     fn backoff(&self, attempt: u32) -> Duration {
-        let ceiling = self
-            .config
-            .retry_base
-            .saturating_mul(1 << attempt.min(16))
-            .min(self.config.retry_max);
-        ceiling.mul_f64(0.5 + fastrand::f64() / 2.0)
+        retry::backoff(self.config.retry_base, self.config.retry_max, attempt)
     }
 
     fn pause(&self) {
@@ -358,35 +354,5 @@ impl<H: Handler> Consumer<H> {
             Ok(n) => tracing::info!(purged = n, "inbox rows purged"),
             Err(e) => tracing::warn!(error = %e, "inbox purge failed; will retry"),
         }
-    }
-}
-
-enum Route {
-    Handle,
-    Skip,
-    Poison(Poison),
-}
-
-/// Handled type: handle. Another major version of a handled type: poison. Anything else: skip.
-fn route<H: Handler>(event_type: &str) -> Route {
-    if H::TYPES.contains(&event_type) {
-        return Route::Handle;
-    }
-    let name = split_type(event_type).map_or(event_type, |(name, _)| name);
-    if H::TYPES
-        .iter()
-        .any(|t| split_type(t).is_some_and(|(handled, _)| handled == name))
-    {
-        Route::Poison(Poison::UnknownVersion(event_type.to_owned()))
-    } else {
-        Route::Skip
-    }
-}
-
-/// Sleeps for `duration`; `false` if shutdown came first.
-async fn sleep_or_shutdown(duration: Duration, shutdown: &CancellationToken) -> bool {
-    tokio::select! {
-        () = shutdown.cancelled() => false,
-        () = tokio::time::sleep(duration) => true,
     }
 }
