@@ -10,6 +10,7 @@ use axum::routing::{get, post};
 use consumer::ConsumerStats;
 use http_kit::auth::{Caller, JwtKeys};
 use http_kit::extract::{Json, Path, Query};
+use http_kit::openapi::AuthProblems;
 use http_kit::problem::ProblemDetails;
 use http_kit::{Problem, Result};
 use messaging::dlq::{self, DeadLetter};
@@ -92,9 +93,8 @@ pub struct BackboneStatus {
 /// Outbox backlog and oldest unpublished age, with the relay and consumer counters.
 #[utoipa::path(get, path = "/v1/admin/outbox", tag = "admin", security(("bearer" = [])), responses(
     (status = 200, description = "Backbone status", body = BackboneStatus),
-    (status = 401, description = "No, bad or expired token", body = ProblemDetails, content_type = "application/problem+json"),
     (status = 403, description = "Not an admin", body = ProblemDetails, content_type = "application/problem+json"),
-    (status = 503, description = "Database unavailable", body = ProblemDetails, content_type = "application/problem+json"),
+    AuthProblems,
 ))]
 pub async fn status(
     State(state): State<AdminState>,
@@ -154,9 +154,8 @@ fn kafka_problem(e: rdkafka::error::KafkaError) -> http_kit::Error {
 #[utoipa::path(get, path = "/v1/admin/dead-letters", tag = "admin", security(("bearer" = [])), params(ListParams), responses(
     (status = 200, description = "Dead letters", body = DeadLetterList),
     (status = 400, description = "Unknown topic", body = ProblemDetails, content_type = "application/problem+json"),
-    (status = 401, description = "No, bad or expired token", body = ProblemDetails, content_type = "application/problem+json"),
     (status = 403, description = "Not an admin", body = ProblemDetails, content_type = "application/problem+json"),
-    (status = 503, description = "Kafka unavailable", body = ProblemDetails, content_type = "application/problem+json"),
+    AuthProblems,
 ))]
 pub async fn list(
     State(state): State<AdminState>,
@@ -192,10 +191,9 @@ async fn find(state: &AdminState, topic: &str, partition: i32, offset: i64) -> R
     responses(
         (status = 200, description = "The dead letter", body = Object),
         (status = 400, description = "Unknown topic or malformed path", body = ProblemDetails, content_type = "application/problem+json"),
-        (status = 401, description = "No, bad or expired token", body = ProblemDetails, content_type = "application/problem+json"),
         (status = 403, description = "Not an admin", body = ProblemDetails, content_type = "application/problem+json"),
         (status = 404, description = "No such dead letter", body = ProblemDetails, content_type = "application/problem+json"),
-        (status = 503, description = "Kafka unavailable", body = ProblemDetails, content_type = "application/problem+json"),
+        AuthProblems,
     ))]
 pub async fn show(
     State(state): State<AdminState>,
@@ -218,10 +216,9 @@ pub struct Replayed {
     responses(
         (status = 202, description = "Replayed", body = Replayed),
         (status = 400, description = "Unknown topic or malformed path", body = ProblemDetails, content_type = "application/problem+json"),
-        (status = 401, description = "No, bad or expired token", body = ProblemDetails, content_type = "application/problem+json"),
         (status = 403, description = "Not an admin", body = ProblemDetails, content_type = "application/problem+json"),
         (status = 404, description = "No such dead letter", body = ProblemDetails, content_type = "application/problem+json"),
-        (status = 503, description = "Kafka unavailable", body = ProblemDetails, content_type = "application/problem+json"),
+        AuthProblems,
     ))]
 pub async fn replay(
     State(state): State<AdminState>,

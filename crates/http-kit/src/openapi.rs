@@ -1,6 +1,8 @@
 //! OpenAPI pieces both services share.
 
 use utoipa::Modify;
+
+use crate::problem::ProblemDetails;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 
 /// Declares the `bearer` (JWT) security scheme the handlers' `security(...)` refer to.
@@ -20,4 +22,15 @@ impl Modify for BearerAuth {
             ),
         );
     }
+}
+
+/// The problems any endpoint behind a bearer token may answer, for `responses(...)`.
+#[derive(Debug, utoipa::IntoResponses)]
+pub enum AuthProblems {
+    /// No, bad or expired token
+    #[response(status = 401, content_type = "application/problem+json")]
+    Unauthorized(ProblemDetails),
+    /// A dependency is unavailable; retry after `Retry-After`
+    #[response(status = 503, content_type = "application/problem+json")]
+    Unavailable(ProblemDetails),
 }

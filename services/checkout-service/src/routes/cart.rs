@@ -2,6 +2,7 @@ use axum::extract::State;
 use http_kit::Problem;
 use http_kit::auth::Caller;
 use http_kit::extract::{Json, Path};
+use http_kit::openapi::AuthProblems;
 use http_kit::problem::ProblemDetails;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -78,10 +79,9 @@ fn parse_sku(raw: &str) -> Result<Sku> {
     responses(
         (status = 200, description = "The cart", body = CartView),
         (status = 400, description = "No or malformed session id", body = ProblemDetails, content_type = "application/problem+json"),
-        (status = 401, description = "The session is bound to a customer; no or bad token", body = ProblemDetails, content_type = "application/problem+json"),
         (status = 403, description = "The session belongs to another customer", body = ProblemDetails, content_type = "application/problem+json"),
         (status = 404, description = "Session unknown or expired", body = ProblemDetails, content_type = "application/problem+json"),
-        (status = 503, description = "A dependency is unavailable", body = ProblemDetails, content_type = "application/problem+json"),
+        AuthProblems,
     ))]
 pub async fn get(
     State(state): State<AppState>,
@@ -99,13 +99,12 @@ pub async fn get(
     responses(
         (status = 200, description = "The updated cart", body = CartView),
         (status = 400, description = "Malformed request", body = ProblemDetails, content_type = "application/problem+json"),
-        (status = 401, description = "The session is bound to a customer; no or bad token", body = ProblemDetails, content_type = "application/problem+json"),
         (status = 403, description = "The session belongs to another customer", body = ProblemDetails, content_type = "application/problem+json"),
         (status = 404, description = "Session unknown or expired", body = ProblemDetails, content_type = "application/problem+json"),
         (status = 413, description = "Body too large", body = ProblemDetails, content_type = "application/problem+json"),
         (status = 415, description = "Body is not JSON", body = ProblemDetails, content_type = "application/problem+json"),
         (status = 422, description = "Unknown SKU, bad quantity or full cart", body = ProblemDetails, content_type = "application/problem+json"),
-        (status = 503, description = "A dependency is unavailable", body = ProblemDetails, content_type = "application/problem+json"),
+        AuthProblems,
     ))]
 pub async fn put_item(
     State(state): State<AppState>,
@@ -137,10 +136,9 @@ pub async fn put_item(
     responses(
         (status = 200, description = "The updated cart", body = CartView),
         (status = 400, description = "Malformed request", body = ProblemDetails, content_type = "application/problem+json"),
-        (status = 401, description = "The session is bound to a customer; no or bad token", body = ProblemDetails, content_type = "application/problem+json"),
         (status = 403, description = "The session belongs to another customer", body = ProblemDetails, content_type = "application/problem+json"),
         (status = 404, description = "Session unknown or expired", body = ProblemDetails, content_type = "application/problem+json"),
-        (status = 503, description = "A dependency is unavailable", body = ProblemDetails, content_type = "application/problem+json"),
+        AuthProblems,
     ))]
 pub async fn remove_item(
     State(state): State<AppState>,
@@ -162,10 +160,9 @@ pub async fn remove_item(
     responses(
         (status = 200, description = "The emptied cart", body = CartView),
         (status = 400, description = "No or malformed session id", body = ProblemDetails, content_type = "application/problem+json"),
-        (status = 401, description = "The session is bound to a customer; no or bad token", body = ProblemDetails, content_type = "application/problem+json"),
         (status = 403, description = "The session belongs to another customer", body = ProblemDetails, content_type = "application/problem+json"),
         (status = 404, description = "Session unknown or expired", body = ProblemDetails, content_type = "application/problem+json"),
-        (status = 503, description = "A dependency is unavailable", body = ProblemDetails, content_type = "application/problem+json"),
+        AuthProblems,
     ))]
 pub async fn clear(
     State(state): State<AppState>,

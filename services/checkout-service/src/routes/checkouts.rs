@@ -8,6 +8,7 @@ use events::{CheckoutSubmitted, OrderLine};
 use http_kit::Problem;
 use http_kit::auth::Caller;
 use http_kit::extract::{Json, Path};
+use http_kit::openapi::AuthProblems;
 use http_kit::problem::ProblemDetails;
 use outbox::TraceContext;
 use serde::{Deserialize, Serialize};
@@ -103,14 +104,13 @@ impl<S: Send + Sync> FromRequestParts<S> for IdempotencyKeyHeader {
         (status = 202, description = "Accepted; poll the Location", body = CheckoutAccepted,
             headers(("Location" = String, description = "URL of the checkout"))),
         (status = 400, description = "Malformed request or missing Idempotency-Key", body = ProblemDetails, content_type = "application/problem+json"),
-        (status = 401, description = "No, bad or expired token", body = ProblemDetails, content_type = "application/problem+json"),
         (status = 403, description = "The session belongs to another customer", body = ProblemDetails, content_type = "application/problem+json"),
         (status = 404, description = "Session unknown or expired", body = ProblemDetails, content_type = "application/problem+json"),
         (status = 409, description = "This cart version was already checked out", body = ProblemDetails, content_type = "application/problem+json"),
         (status = 413, description = "Body too large", body = ProblemDetails, content_type = "application/problem+json"),
         (status = 415, description = "Body is not JSON", body = ProblemDetails, content_type = "application/problem+json"),
         (status = 422, description = "Empty cart, bad card token, or key reused with another body", body = ProblemDetails, content_type = "application/problem+json"),
-        (status = 503, description = "A dependency is unavailable", body = ProblemDetails, content_type = "application/problem+json"),
+        AuthProblems,
     ))]
 pub async fn create(
     State(state): State<AppState>,
@@ -191,9 +191,8 @@ pub async fn create(
     responses(
         (status = 200, description = "The checkout", body = CheckoutView),
         (status = 400, description = "The id is not a UUID", body = ProblemDetails, content_type = "application/problem+json"),
-        (status = 401, description = "No, bad or expired token", body = ProblemDetails, content_type = "application/problem+json"),
         (status = 404, description = "No such checkout for this customer", body = ProblemDetails, content_type = "application/problem+json"),
-        (status = 503, description = "Database unavailable", body = ProblemDetails, content_type = "application/problem+json"),
+        AuthProblems,
     ))]
 pub async fn get(
     State(state): State<AppState>,

@@ -1,6 +1,7 @@
 use axum::extract::State;
 use http_kit::auth::Caller;
 use http_kit::extract::{Json, Path};
+use http_kit::openapi::AuthProblems;
 use http_kit::problem::ProblemDetails;
 use http_kit::{Problem, Result};
 use uuid::Uuid;
@@ -14,9 +15,8 @@ use crate::state::AppState;
     responses(
         (status = 200, description = "The payment", body = Payment),
         (status = 400, description = "The id is not a UUID", body = ProblemDetails, content_type = "application/problem+json"),
-        (status = 401, description = "No, bad or expired token", body = ProblemDetails, content_type = "application/problem+json"),
         (status = 404, description = "No payment for this order and customer (yet)", body = ProblemDetails, content_type = "application/problem+json"),
-        (status = 503, description = "Database unavailable", body = ProblemDetails, content_type = "application/problem+json"),
+        AuthProblems,
     ))]
 pub async fn get(
     State(state): State<AppState>,

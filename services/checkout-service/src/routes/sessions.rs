@@ -5,7 +5,7 @@ use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use http_kit::Problem;
 use http_kit::auth::Caller;
-use http_kit::problem::ProblemDetails;
+use http_kit::openapi::AuthProblems;
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -29,8 +29,7 @@ pub struct SessionCreated {
 /// Creates a session for a cart, bound at once to the caller if a token is sent.
 #[utoipa::path(post, path = "/v1/sessions", tag = "sessions", security((), ("bearer" = [])), responses(
     (status = 201, description = "Created; the id is also set as an HttpOnly cookie", body = SessionCreated),
-    (status = 401, description = "A token was sent but is not valid", body = ProblemDetails, content_type = "application/problem+json"),
-    (status = 503, description = "Session store unavailable", body = ProblemDetails, content_type = "application/problem+json"),
+    AuthProblems,
 ))]
 pub async fn create(State(state): State<AppState>, caller: Option<Caller>) -> Result<Response> {
     let id = state.sessions.create(caller.as_ref()).await?;

@@ -3,6 +3,7 @@ use chrono::{DateTime, Utc};
 use events::{CancelReason, OrderLine};
 use http_kit::auth::Caller;
 use http_kit::extract::{Json, Path, Query};
+use http_kit::openapi::AuthProblems;
 use http_kit::problem::ProblemDetails;
 use http_kit::{Problem, Result};
 use outbox::TraceContext;
@@ -99,9 +100,8 @@ fn not_found(id: Uuid) -> Problem {
     responses(
         (status = 200, description = "The order", body = OrderView),
         (status = 400, description = "The id is not a UUID", body = ProblemDetails, content_type = "application/problem+json"),
-        (status = 401, description = "No, bad or expired token", body = ProblemDetails, content_type = "application/problem+json"),
         (status = 404, description = "No such order for this customer", body = ProblemDetails, content_type = "application/problem+json"),
-        (status = 503, description = "Database unavailable", body = ProblemDetails, content_type = "application/problem+json"),
+        AuthProblems,
     ))]
 pub async fn get(
     State(state): State<AppState>,
@@ -121,8 +121,7 @@ pub async fn get(
     responses(
         (status = 200, description = "A page of orders", body = OrderPage),
         (status = 400, description = "Bad limit or cursor", body = ProblemDetails, content_type = "application/problem+json"),
-        (status = 401, description = "No, bad or expired token", body = ProblemDetails, content_type = "application/problem+json"),
-        (status = 503, description = "Database unavailable", body = ProblemDetails, content_type = "application/problem+json"),
+        AuthProblems,
     ))]
 pub async fn list(
     State(state): State<AppState>,
@@ -172,10 +171,9 @@ pub async fn list(
     responses(
         (status = 200, description = "The cancelled order", body = OrderView),
         (status = 400, description = "The id is not a UUID", body = ProblemDetails, content_type = "application/problem+json"),
-        (status = 401, description = "No, bad or expired token", body = ProblemDetails, content_type = "application/problem+json"),
         (status = 404, description = "No such order for this customer", body = ProblemDetails, content_type = "application/problem+json"),
         (status = 409, description = "The order can no longer be cancelled", body = ProblemDetails, content_type = "application/problem+json"),
-        (status = 503, description = "Database unavailable", body = ProblemDetails, content_type = "application/problem+json"),
+        AuthProblems,
     ))]
 pub async fn cancel(
     State(state): State<AppState>,
