@@ -29,6 +29,17 @@ async fn the_openapi_document_is_3_1_and_lists_every_route() {
     ] {
         assert!(doc["paths"][path].is_object(), "{path} missing");
     }
+    let responses = &doc["paths"]["/v1/orders/{id}"]["get"]["responses"];
+    for status in ["200", "400", "401", "404", "503"] {
+        assert!(
+            responses[status].is_object(),
+            "GET /v1/orders/{{id}} does not document {status}"
+        );
+    }
+    assert_eq!(
+        responses["401"]["content"]["application/problem+json"]["schema"]["$ref"],
+        "#/components/schemas/Problem"
+    );
 }
 
 async fn ready_status(app: &crate::helpers::TestApp) -> u16 {
