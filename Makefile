@@ -3,7 +3,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 CARGO ?= cargo
 
-.PHONY: help up down test fmt lint unit token logs dlq
+.PHONY: help up down test fmt lint lint-infra unit token logs dlq
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -14,11 +14,14 @@ up: ## Run the whole system locally (Postgres and Redis of this machine; no Dock
 down: ## Stop what `make up` started
 	@scripts/down.sh
 
-test: lint unit ## fmt, clippy and every test, on the real Postgres and Redis
+test: lint lint-infra unit ## fmt, clippy, the infrastructure checks and every test
 
 lint: ## cargo fmt --check and clippy with warnings as errors
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+lint-infra: ## Offline checks of Dockerfiles, compose and YAML (installs the checkers in .venv)
+	@scripts/lint-infra.sh
 
 unit: ## Every test (starts Postgres, Redis and the broker if they are down)
 	@scripts/ensure-services.sh

@@ -1,6 +1,7 @@
 //! Tests over the whole system and over the repository's own documents.
 
 mod broker_pause;
+mod deploy;
 mod failures;
 mod metrics;
 mod readme;

@@ -80,6 +80,26 @@ pub fn ready(draining: &Draining, checks: &[(&'static str, bool)]) -> HealthRepo
     HealthReport { status, checks }
 }
 
+/// `<service> healthcheck`: asks this process's own `/health/ready` (for container runtimes
+/// whose image has no shell or curl). `true` when it answered 200 within two seconds.
+pub fn probe(http_addr: std::net::SocketAddr) -> bool {
+    use std::io::{Read, Write};
+    let mut addr = http_addr;
+    if addr.ip().is_unspecified() {
+        addr.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+    }
+    let timeout = Duration::from_secs(2);
+    let Ok(mut stream) = std::net::TcpStream::connect_timeout(&addr, timeout) else {
+        return false;
+    };
+    let _ = stream.set_read_timeout(Some(timeout));
+    let request = b"GET /health/ready HTTP/1.0\r\nHost: localhost\r\n\r\n";
+    let mut status = [0u8; 12];
+    stream.write_all(request).is_ok()
+        && stream.read_exact(&mut status).is_ok()
+        && status.ends_with(b" 200")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

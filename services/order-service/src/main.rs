@@ -23,12 +23,18 @@ async fn main() -> anyhow::Result<()> {
             let app = Application::build(settings).await?;
             app.run_until_stopped(http_kit::shutdown::on_signal()).await
         }
+        Some("healthcheck") => {
+            let ready = http_kit::health::probe(settings.common.http_addr);
+            std::process::exit(if ready { 0 } else { 1 })
+        }
         Some("relay") => {
             let shutdown = http_kit::shutdown::on_signal();
             order_service::startup::relay(&settings, shutdown).await
         }
         Some(other) => {
-            anyhow::bail!("unknown command {other:?}: expected `serve`, `migrate` or `relay`")
+            anyhow::bail!(
+                "unknown command {other:?}: expected `serve`, `migrate`, `relay` or `healthcheck`"
+            )
         }
     };
     telemetry.shutdown();

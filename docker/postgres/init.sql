@@ -1,0 +1,3 @@
+-- Each service owns its database (ARCHITECTURE.md section 2).
+CREATE DATABASE orderflow_checkout;
+CREATE DATABASE orderflow_order;

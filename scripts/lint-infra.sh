@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# `make lint-infra`: every offline check of the deployment files. Nothing here needs Docker,
+# a cluster or a cloud account.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/infra-tools.sh
+bin=.venv/bin
+
+echo "hadolint: Dockerfiles"
+"$bin/hadolint" docker/*.Dockerfile
+
+echo "docker-compose config: docker-compose.yml"
+docker-compose -f docker-compose.yml config -q
+
+echo "check-jsonschema: docker-compose.yml against the Compose Specification"
+"$bin/check-jsonschema" --builtin-schema vendor.compose-spec docker-compose.yml
+
+echo "yamllint: every YAML file"
+git ls-files '*.yml' '*.yaml' | xargs "$bin/yamllint" -c .yamllint.yml
