@@ -99,3 +99,44 @@ fn ports_probes_and_scrape_paths_match_the_services() {
     }
     assert!(prometheus.contains("metrics_path: /metrics"));
 }
+
+#[test]
+fn kubernetes_sets_only_variables_the_services_read_and_probes_their_health_paths() {
+    let known: BTreeSet<&str> = VARIABLES.iter().map(|v| v.name).collect();
+    let config = read("kubernetes/base/configmap.yaml");
+    let mut in_data = false;
+    for line in config.lines() {
+        if line.starts_with("data:") {
+            in_data = true;
+        } else if in_data && line.starts_with("  ") {
+            let key = line.trim().split(':').next().unwrap_or_default();
+            assert!(
+                known.contains(key),
+                "the ConfigMap sets {key}, which no service reads"
+            );
+        }
+    }
+    for service in ["checkout-service", "order-service"] {
+        let deployment = read(&format!("kubernetes/base/{service}-deployment.yaml"));
+        for expected in [
+            "path: /health/ready",
+            "path: /health/live",
+            "containerPort: 8080",
+            "readOnlyRootFilesystem: true",
+        ] {
+            assert!(
+                deployment.contains(expected),
+                "{service}'s Deployment lacks `{expected}`"
+            );
+        }
+        for secret in deployment
+            .lines()
+            .filter_map(|l| l.trim().strip_prefix("key: "))
+        {
+            assert!(
+                known.contains(secret),
+                "{service} reads the secret key {secret}, which is no setting"
+            );
+        }
+    }
+}
