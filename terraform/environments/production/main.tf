@@ -1,0 +1,75 @@
+# The AWS baseline of one environment, wired from the modules.
+locals {
+  name = "orderflow-${var.environment}"
+  tags = merge(var.tags, {
+    Project     = "orderflow"
+    Environment = var.environment
+    ManagedBy   = "terraform"
+    CostCenter  = var.cost_center
+  })
+}
+
+module "observability" {
+  source             = "../../modules/observability"
+  name               = local.name
+  log_retention_days = var.log_retention_days
+  tags               = local.tags
+}
+
+module "network" {
+  source             = "../../modules/network"
+  name               = local.name
+  cidr_block         = var.vpc_cidr
+  availability_zones = var.availability_zones
+  flow_log_group_arn = module.observability.flow_log_group_arn
+  flow_log_role_arn  = module.observability.flow_log_role_arn
+  tags               = local.tags
+}
+
+module "ecr" {
+  source      = "../../modules/ecr"
+  name        = "orderflow"
+  kms_key_arn = module.observability.kms_key_arn
+  tags        = local.tags
+}
+
+module "eks" {
+  source      = "../../modules/eks"
+  name        = local.name
+  subnet_ids  = module.network.private_subnet_ids
+  kms_key_arn = module.observability.kms_key_arn
+  node_min    = var.node_min
+  node_max    = var.node_max
+  tags        = local.tags
+}
+
+module "rds" {
+  source                   = "../../modules/rds"
+  name                     = local.name
+  vpc_id                   = module.network.vpc_id
+  subnet_ids               = module.network.private_subnet_ids
+  client_security_group_id = module.eks.cluster_security_group_id
+  kms_key_arn              = module.observability.kms_key_arn
+  tags                     = local.tags
+}
+
+module "elasticache" {
+  source                   = "../../modules/elasticache"
+  name                     = local.name
+  vpc_id                   = module.network.vpc_id
+  subnet_ids               = module.network.private_subnet_ids
+  client_security_group_id = module.eks.cluster_security_group_id
+  kms_key_arn              = module.observability.kms_key_arn
+  auth_token               = var.redis_auth_token
+  tags                     = local.tags
+}
+
+module "msk" {
+  source                   = "../../modules/msk"
+  name                     = local.name
+  vpc_id                   = module.network.vpc_id
+  subnet_ids               = module.network.private_subnet_ids
+  client_security_group_id = module.eks.cluster_security_group_id
+  kms_key_arn              = module.observability.kms_key_arn
+  tags                     = local.tags
+}

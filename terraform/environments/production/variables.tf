@@ -1,0 +1,63 @@
+variable "region" {
+  description = "AWS region of the environment."
+  type        = string
+  default     = "eu-west-1"
+}
+
+variable "environment" {
+  description = "Environment name, part of every resource name."
+  type        = string
+  default     = "production"
+  validation {
+    condition     = contains(["dev", "staging", "production"], var.environment)
+    error_message = "environment must be dev, staging or production."
+  }
+}
+
+variable "availability_zones" {
+  description = "Availability zones of the region to use (three: MSK replicates over three brokers)."
+  type        = list(string)
+  default     = ["eu-west-1a", "eu-west-1b", "eu-west-1c"]
+}
+
+variable "vpc_cidr" {
+  description = "CIDR block of the VPC."
+  type        = string
+  default     = "10.40.0.0/16"
+}
+
+variable "node_min" {
+  description = "Fewest EKS nodes."
+  type        = number
+  default     = 3
+}
+
+variable "node_max" {
+  description = "Most EKS nodes."
+  type        = number
+  default     = 10
+}
+
+variable "log_retention_days" {
+  description = "Days CloudWatch keeps logs."
+  type        = number
+  default     = 365
+}
+
+variable "cost_center" {
+  description = "Cost-allocation tag on every resource."
+  type        = string
+  default     = "orderflow"
+}
+
+variable "redis_auth_token" {
+  description = "Redis AUTH token; pass it as TF_VAR_redis_auth_token from a secret store."
+  type        = string
+  sensitive   = true
+}
+
+variable "tags" {
+  description = "Extra tags on every resource."
+  type        = map(string)
+  default     = {}
+}

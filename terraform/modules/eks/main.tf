@@ -1,0 +1,73 @@
+# EKS with a private API endpoint, secrets encrypted with KMS, every control-plane log type,
+# and one managed node group in the private subnets (no SSH).
+resource "aws_iam_role" "cluster" {
+  name = "${var.name}-eks-cluster"
+  assume_role_policy = jsonencode({
+    Version   = "2012-10-17"
+    Statement = [{ Effect = "Allow", Principal = { Service = "eks.amazonaws.com" }, Action = "sts:AssumeRole" }]
+  })
+  tags = var.tags
+}
+
+resource "aws_iam_role_policy_attachment" "cluster" {
+  role       = aws_iam_role.cluster.name
+  policy_arn = "arn:aws:iam::aws:policy/AmazonEKSClusterPolicy"
+}
+
+resource "aws_eks_cluster" "this" {
+  name     = var.name
+  version  = var.kubernetes_version
+  role_arn = aws_iam_role.cluster.arn
+  vpc_config {
+    subnet_ids              = var.subnet_ids
+    endpoint_private_access = true
+    endpoint_public_access  = false
+  }
+  encryption_config {
+    resources = ["secrets"]
+    provider {
+      key_arn = var.kms_key_arn
+    }
+  }
+  enabled_cluster_log_types = ["api", "audit", "authenticator", "controllerManager", "scheduler"]
+  tags                      = var.tags
+  depends_on                = [aws_iam_role_policy_attachment.cluster]
+}
+
+resource "aws_iam_role" "node" {
+  name = "${var.name}-eks-node"
+  assume_role_policy = jsonencode({
+    Version   = "2012-10-17"
+    Statement = [{ Effect = "Allow", Principal = { Service = "ec2.amazonaws.com" }, Action = "sts:AssumeRole" }]
+  })
+  tags = var.tags
+}
+
+# The three AWS-managed policies a node needs, and nothing more.
+resource "aws_iam_role_policy_attachment" "node" {
+  for_each = toset([
+    "arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy",
+    "arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy",
+    "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly",
+  ])
+  role       = aws_iam_role.node.name
+  policy_arn = each.value
+}
+
+resource "aws_eks_node_group" "default" {
+  cluster_name    = aws_eks_cluster.this.name
+  node_group_name = "default"
+  node_role_arn   = aws_iam_role.node.arn
+  subnet_ids      = var.subnet_ids
+  instance_types  = var.instance_types
+  scaling_config {
+    min_size     = var.node_min
+    desired_size = var.node_min
+    max_size     = var.node_max
+  }
+  update_config {
+    max_unavailable = 1
+  }
+  tags       = var.tags
+  depends_on = [aws_iam_role_policy_attachment.node]
+}

@@ -1,0 +1,14 @@
+output "cluster_name" {
+  description = "Name of the EKS cluster."
+  value       = aws_eks_cluster.this.name
+}
+
+output "cluster_endpoint" {
+  description = "Private endpoint of the Kubernetes API."
+  value       = aws_eks_cluster.this.endpoint
+}
+
+output "cluster_security_group_id" {
+  description = "Security group EKS created for the cluster (the data stores allow it)."
+  value       = aws_eks_cluster.this.vpc_config[0].cluster_security_group_id
+}

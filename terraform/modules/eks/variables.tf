@@ -1,0 +1,52 @@
+variable "name" {
+  description = "Name of the cluster."
+  type        = string
+}
+
+variable "kubernetes_version" {
+  description = "Kubernetes version of the control plane (the manifests are validated against 1.31)."
+  type        = string
+  default     = "1.31"
+  validation {
+    condition     = can(regex("^1\\.(3[0-9])$", var.kubernetes_version))
+    error_message = "kubernetes_version must be 1.30 or later (native preStop sleep)."
+  }
+}
+
+variable "subnet_ids" {
+  description = "Private subnets of the control plane ENIs and the nodes."
+  type        = list(string)
+}
+
+variable "kms_key_arn" {
+  description = "KMS key that encrypts Kubernetes Secrets."
+  type        = string
+}
+
+variable "instance_types" {
+  description = "Instance types of the managed node group."
+  type        = list(string)
+  default     = ["m6i.large"]
+}
+
+variable "node_min" {
+  description = "Fewest nodes (also the initial size)."
+  type        = number
+  default     = 3
+  validation {
+    condition     = var.node_min >= 2
+    error_message = "node_min must be at least 2 so a node can drain."
+  }
+}
+
+variable "node_max" {
+  description = "Most nodes the autoscaler may add."
+  type        = number
+  default     = 10
+}
+
+variable "tags" {
+  description = "Tags on every resource (cost allocation)."
+  type        = map(string)
+  default     = {}
+}
