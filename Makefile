@@ -20,7 +20,7 @@ lint: ## cargo fmt --check and clippy with warnings as errors
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
-lint-infra: ## Offline checks of Dockerfiles, compose and YAML (installs the checkers in .venv)
+lint-infra: ## Offline checks: hadolint, compose, kustomize + kubernetes-validate, terraform fmt/hcl2, checkov, yamllint
 	@scripts/lint-infra.sh
 
 unit: ## Every test (starts Postgres, Redis and the broker if they are down)
