@@ -170,3 +170,36 @@ pub async fn run_relay_process(
     task.await?;
     Ok(())
 }
+
+/// Runs `task` every `every` until `shutdown` (sweepers and purges). A result above zero is
+/// logged as `what`; a failure is logged and tried again at the next tick.
+pub async fn periodically<F, Fut, N>(
+    every: std::time::Duration,
+    shutdown: CancellationToken,
+    what: &'static str,
+    mut task: F,
+) where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<N, sqlx::Error>>,
+    N: Into<u64>,
+{
+    let mut tick = tokio::time::interval(every);
+    loop {
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            _ = tick.tick() => match task().await.map(Into::into) {
+                Ok(0) => {}
+                Ok(count) => tracing::info!(count, "{what}"),
+                Err(e) => tracing::warn!(error = %e, "{what}: failed; will retry"),
+            },
+        }
+    }
+}
+
+/// How often a sweeper for `saga_timeout` looks: a fifth of it, between 200 ms and 30 s.
+pub fn sweep_interval(saga_timeout: std::time::Duration) -> std::time::Duration {
+    (saga_timeout / 5).clamp(
+        std::time::Duration::from_millis(200),
+        std::time::Duration::from_secs(30),
+    )
+}

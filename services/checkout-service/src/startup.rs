@@ -97,18 +97,26 @@ impl Application {
         tracing::info!(%addr, "checkout-service listening");
         let mut tasks = self.backbone.spawn(&shutdown);
         let db = self.state.db.clone();
-        tasks.push(tokio::spawn(idempotency::purge_periodically(
-            db.clone(),
-            self.idempotency_retention,
+        let retention = self.idempotency_retention;
+        let purge_db = db.clone();
+        tasks.push(tokio::spawn(backbone::periodically(
+            Duration::from_secs(60),
             shutdown.clone(),
+            "idempotency keys purged",
+            move || {
+                let db = purge_db.clone();
+                async move { idempotency::purge(&db, retention).await }
+            },
         )));
-        let every =
-            (self.saga_timeout / 5).clamp(Duration::from_millis(200), Duration::from_secs(30));
-        tasks.push(tokio::spawn(sweeper::run(
-            db,
-            self.saga_timeout,
-            every,
+        let timeout = self.saga_timeout;
+        tasks.push(tokio::spawn(backbone::periodically(
+            backbone::sweep_interval(timeout),
             shutdown.clone(),
+            "stuck checkouts failed by the sweeper",
+            move || {
+                let db = db.clone();
+                async move { sweeper::sweep_once(&db, timeout).await }
+            },
         )));
         http_kit::layers::serve(self.listener, self.router, shutdown, self.state.draining).await?;
         for task in tasks {

@@ -77,24 +77,21 @@ impl Application {
             .unwrap_or_default()
     }
 
-    /// The database pool (tests seed orders through the data layer with it).
-    pub fn db(&self) -> sqlx::PgPool {
-        self.state.db.clone()
-    }
-
     /// Serves until `shutdown` fires, then drains in-flight requests, stops the consumer and
     /// the relay, and returns.
     pub async fn run_until_stopped(self, shutdown: CancellationToken) -> anyhow::Result<()> {
         let addr = self.listener.local_addr()?;
         tracing::info!(%addr, "order-service listening");
         let mut tasks = self.backbone.spawn(&shutdown);
-        let every =
-            (self.saga_timeout / 5).clamp(Duration::from_millis(200), Duration::from_secs(30));
-        tasks.push(tokio::spawn(sweeper::run(
-            self.state.db.clone(),
-            self.saga_timeout,
-            every,
+        let (db, timeout) = (self.state.db.clone(), self.saga_timeout);
+        tasks.push(tokio::spawn(backbone::periodically(
+            backbone::sweep_interval(timeout),
             shutdown.clone(),
+            "stuck orders cancelled by the sweeper",
+            move || {
+                let db = db.clone();
+                async move { sweeper::sweep_once(&db, timeout).await }
+            },
         )));
         http_kit::layers::serve(self.listener, self.router, shutdown, self.state.draining).await?;
         for task in tasks {

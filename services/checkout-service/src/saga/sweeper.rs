@@ -5,7 +5,6 @@
 use std::time::Duration;
 
 use sqlx::PgPool;
-use tokio_util::sync::CancellationToken;
 
 pub async fn sweep_once(db: &PgPool, timeout: Duration) -> Result<u64, sqlx::Error> {
     let result = sqlx::query(
@@ -16,19 +15,4 @@ pub async fn sweep_once(db: &PgPool, timeout: Duration) -> Result<u64, sqlx::Err
     .execute(db)
     .await?;
     Ok(result.rows_affected())
-}
-
-/// Sweeps every `every` until `shutdown`.
-pub async fn run(db: PgPool, timeout: Duration, every: Duration, shutdown: CancellationToken) {
-    let mut tick = tokio::time::interval(every);
-    loop {
-        tokio::select! {
-            () = shutdown.cancelled() => return,
-            _ = tick.tick() => match sweep_once(&db, timeout).await {
-                Ok(0) => {}
-                Ok(n) => tracing::warn!(failed = n, "stuck checkouts failed by the sweeper"),
-                Err(e) => tracing::warn!(error = %e, "sweep failed; will retry"),
-            },
-        }
-    }
 }

@@ -6,7 +6,6 @@
 use std::time::Duration;
 
 use sqlx::{PgPool, Postgres, Transaction};
-use tokio_util::sync::CancellationToken;
 
 /// A stored response to replay.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -97,19 +96,4 @@ pub async fn purge(db: &PgPool, retention: Duration) -> Result<u64, sqlx::Error>
     .execute(db)
     .await?;
     Ok(result.rows_affected())
-}
-
-/// Purges once a minute until `shutdown`.
-pub async fn purge_periodically(db: PgPool, retention: Duration, shutdown: CancellationToken) {
-    let mut tick = tokio::time::interval(Duration::from_secs(60));
-    loop {
-        tokio::select! {
-            () = shutdown.cancelled() => return,
-            _ = tick.tick() => match purge(&db, retention).await {
-                Ok(0) => {}
-                Ok(n) => tracing::info!(purged = n, "idempotency keys purged"),
-                Err(e) => tracing::warn!(error = %e, "idempotency purge failed; will retry"),
-            },
-        }
-    }
 }

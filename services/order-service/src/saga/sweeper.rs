@@ -6,11 +6,10 @@ use std::time::Duration;
 use events::CancelReason;
 use outbox::TraceContext;
 use sqlx::PgPool;
-use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 /// Cancels up to 100 overdue orders; returns how many.
-pub async fn sweep_once(db: &PgPool, timeout: Duration) -> Result<usize, sqlx::Error> {
+pub async fn sweep_once(db: &PgPool, timeout: Duration) -> Result<u64, sqlx::Error> {
     let overdue: Vec<Uuid> = sqlx::query_scalar(
         "SELECT id FROM orders WHERE status = 'PENDING_PAYMENT'
          AND created_at < now() - make_interval(secs => $1) ORDER BY id LIMIT 100",
@@ -27,19 +26,4 @@ pub async fn sweep_once(db: &PgPool, timeout: Duration) -> Result<usize, sqlx::E
         tx.commit().await?;
     }
     Ok(cancelled)
-}
-
-/// Sweeps every `every` until `shutdown`.
-pub async fn run(db: PgPool, timeout: Duration, every: Duration, shutdown: CancellationToken) {
-    let mut tick = tokio::time::interval(every);
-    loop {
-        tokio::select! {
-            () = shutdown.cancelled() => return,
-            _ = tick.tick() => match sweep_once(&db, timeout).await {
-                Ok(0) => {}
-                Ok(n) => tracing::warn!(cancelled = n, "stuck orders cancelled by the sweeper"),
-                Err(e) => tracing::warn!(error = %e, "sweep failed; will retry"),
-            },
-        }
-    }
 }
