@@ -25,6 +25,21 @@ for overlay in kubernetes/overlays/*/; do
   rm -f "$rendered"
 done
 
+echo "policy-check: the Gatekeeper policies (kubernetes/policies) against every rendered overlay"
+kubectl kustomize kubernetes/policies >/dev/null
+rendered=$(mktemp -d)
+for overlay in kubernetes/overlays/*/; do kubectl kustomize "$overlay" >"$rendered/$(basename "$overlay").yaml"; done
+cargo run -q -p policy-check -- --policies kubernetes/policies "$rendered"/*.yaml
+rm -rf "$rendered"
+
+echo "chaos experiments: kustomize build, and each against kubernetes/chaos/chaos-mesh.schema.json"
+kubectl kustomize kubernetes/chaos >/dev/null
+"$bin/check-jsonschema" --schemafile kubernetes/chaos/chaos-mesh.schema.json kubernetes/chaos/experiments/*.yaml
+
+echo "GitHub workflows: check-jsonschema (vendor.github-workflows) and zizmor --offline"
+"$bin/check-jsonschema" --builtin-schema vendor.github-workflows .github/workflows/*.yml
+"$bin/zizmor" --offline --quiet --config .github/zizmor.yml .github/workflows/*.yml
+
 echo "terraform: fmt (where terraform is installed) and every .tf parsed with python-hcl2"
 if command -v terraform >/dev/null; then
   terraform fmt -check -recursive terraform
