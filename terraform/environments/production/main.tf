@@ -6,6 +6,8 @@ locals {
     Environment = var.environment
     ManagedBy   = "terraform"
     CostCenter  = var.cost_center
+    # Shared platform by default; a resource of one service (its ECR repository) says which.
+    Service = "shared"
   })
 }
 
@@ -40,7 +42,9 @@ module "eks" {
   kms_key_arn = module.observability.kms_key_arn
   node_min    = var.node_min
   node_max    = var.node_max
-  tags        = local.tags
+  # Spot capacity is for non-production only, whatever the variable says.
+  spot_enabled = var.spot_enabled && var.environment != "production"
+  tags         = local.tags
 }
 
 module "rds" {
@@ -72,4 +76,17 @@ module "msk" {
   client_security_group_id = module.eks.cluster_security_group_id
   kms_key_arn              = module.observability.kms_key_arn
   tags                     = local.tags
+}
+
+module "budgets" {
+  source                        = "../../modules/budgets"
+  name                          = local.name
+  monthly_limit_usd             = var.monthly_budget_usd
+  actual_thresholds_percent     = [80, 100]
+  forecast_thresholds_percent   = [100]
+  alert_emails                  = var.budget_alert_emails
+  cost_filter_tags              = { Project = "orderflow", Environment = var.environment }
+  activate_cost_allocation_tags = var.activate_cost_allocation_tags
+  kms_key_arn                   = module.observability.kms_key_arn
+  tags                          = local.tags
 }

@@ -27,3 +27,8 @@ output "platform_log_group" {
   description = "CloudWatch log group of the platform."
   value       = module.observability.platform_log_group_name
 }
+
+output "budget_alert_topic_arn" {
+  description = "SNS topic of the budget alerts: subscribe chat or paging to it."
+  value       = module.budgets.alert_topic_arn
+}

@@ -50,6 +50,30 @@ variable "cost_center" {
   default     = "orderflow"
 }
 
+variable "spot_enabled" {
+  description = "Add the EKS spot node group; ignored when environment is production."
+  type        = bool
+  default     = false
+}
+
+variable "monthly_budget_usd" {
+  description = "Monthly AWS cost budget of the environment, in USD (alerts at 80 % and 100 % actual, 100 % forecast)."
+  type        = number
+  default     = 5000
+}
+
+variable "budget_alert_emails" {
+  description = "E-mail addresses of the budget alerts (the SNS topic in output budget_alert_topic_arn gets them too)."
+  type        = list(string)
+  default     = []
+}
+
+variable "activate_cost_allocation_tags" {
+  description = "Activate the cost-allocation tags in Cost Explorer (payer account only, once AWS has seen the tags)."
+  type        = bool
+  default     = false
+}
+
 variable "redis_auth_token" {
   description = "Redis AUTH token; pass it as TF_VAR_redis_auth_token from a secret store."
   type        = string

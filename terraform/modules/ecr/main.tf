@@ -10,7 +10,7 @@ resource "aws_ecr_repository" "service" {
     encryption_type = "KMS"
     kms_key         = var.kms_key_arn
   }
-  tags = var.tags
+  tags = merge(var.tags, { Service = each.key })
 }
 
 resource "aws_ecr_lifecycle_policy" "service" {

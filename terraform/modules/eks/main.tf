@@ -71,3 +71,34 @@ resource "aws_eks_node_group" "default" {
   tags       = var.tags
   depends_on = [aws_iam_role_policy_attachment.node]
 }
+
+# Optional spot capacity for non-production: several instance types so a reclaimed type does
+# not empty the group, labelled and tainted so only workloads that tolerate a two-minute
+# interruption notice land on it. Off by default; production runs on on-demand nodes only.
+resource "aws_eks_node_group" "spot" {
+  count           = var.spot_enabled ? 1 : 0
+  cluster_name    = aws_eks_cluster.this.name
+  node_group_name = "spot"
+  node_role_arn   = aws_iam_role.node.arn
+  subnet_ids      = var.subnet_ids
+  capacity_type   = "SPOT"
+  instance_types  = var.spot_instance_types
+  scaling_config {
+    min_size     = 0
+    desired_size = var.spot_min
+    max_size     = var.spot_max
+  }
+  update_config {
+    max_unavailable = 1
+  }
+  labels = {
+    "orderflow.dev/capacity" = "spot"
+  }
+  taint {
+    key    = "orderflow.dev/spot"
+    value  = "true"
+    effect = "NO_SCHEDULE"
+  }
+  tags       = merge(var.tags, { CapacityType = "spot" })
+  depends_on = [aws_iam_role_policy_attachment.node]
+}

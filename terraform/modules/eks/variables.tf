@@ -50,3 +50,31 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "spot_enabled" {
+  description = "Add a spot node group (non-production: dev, staging, load tests)."
+  type        = bool
+  default     = false
+}
+
+variable "spot_instance_types" {
+  description = "Instance types of the spot node group: several of one size, so one reclaimed type does not empty it."
+  type        = list(string)
+  default     = ["m6i.large", "m6a.large", "m5.large", "m5a.large"]
+  validation {
+    condition     = length(var.spot_instance_types) >= 2
+    error_message = "spot_instance_types needs at least two types to survive a reclaim of one."
+  }
+}
+
+variable "spot_min" {
+  description = "Initial size of the spot node group."
+  type        = number
+  default     = 0
+}
+
+variable "spot_max" {
+  description = "Most nodes of the spot node group."
+  type        = number
+  default     = 6
+}

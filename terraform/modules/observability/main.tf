@@ -23,6 +23,17 @@ resource "aws_kms_key" "platform" {
         Action    = ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"]
         Resource  = "*"
       },
+      {
+        # AWS Budgets publishes its alerts to an SNS topic encrypted with this key.
+        Sid       = "BudgetsToEncryptedSns"
+        Effect    = "Allow"
+        Principal = { Service = "budgets.amazonaws.com" }
+        Action    = ["kms:GenerateDataKey*", "kms:Decrypt"]
+        Resource  = "*"
+        Condition = {
+          StringEquals = { "aws:SourceAccount" = data.aws_caller_identity.current.account_id }
+        }
+      },
     ]
   })
   tags = var.tags
