@@ -49,7 +49,7 @@ async fn setup() -> Setup {
 fn relay(setup: &Setup) -> Relay {
     let config = RelayConfig {
         poll_interval: Duration::from_millis(50),
-        batch_aggregates: 50,
+        batch_per_lane: 50,
         ..RelayConfig::default()
     };
     Relay::new(setup.db.clone(), &setup.url, &setup.kafka, config).expect("relay")

@@ -23,14 +23,14 @@ use sqlx::PgPool;
 use sqlx::postgres::{PgConnectOptions, PgListener};
 use tokio_util::sync::CancellationToken;
 
-use crate::NOTIFY_CHANNEL;
+use crate::{LANES, NOTIFY_CHANNEL};
 use lanes::Lanes;
 
 /// How the relay runs.
 #[derive(Debug, Clone)]
 pub struct RelayConfig {
-    /// Most aggregates per batch of one lane.
-    pub batch_aggregates: i64,
+    /// Most rows of one lane per batch (a batch covers every owned lane).
+    pub batch_per_lane: i64,
     pub poll_interval: Duration,
     /// Published rows older than this are purged.
     pub retention: Duration,
@@ -39,7 +39,7 @@ pub struct RelayConfig {
 impl Default for RelayConfig {
     fn default() -> Self {
         Self {
-            batch_aggregates: 500,
+            batch_per_lane: 512,
             poll_interval: Duration::from_secs(1),
             retention: Duration::from_secs(24 * 3600),
         }
@@ -160,38 +160,42 @@ impl Relay {
         Ok(())
     }
 
-    /// One batch per owned lane; `true` when some lane had a full batch (more may be waiting).
+    /// One batch over every owned lane; `true` when some lane filled its share (more may be
+    /// waiting).
     pub async fn relay_once(&mut self) -> Result<bool, RelayError> {
         let lanes = self.lanes.acquire(&self.lock_options).await?.to_vec();
         self.stats.set_lanes(lanes.len());
-        let mut more = false;
-        for lane in lanes {
-            let rows = batch::load(&self.db, lane, self.config.batch_aggregates).await?;
-            if rows.is_empty() {
-                continue;
-            }
-            let (acked, error) = batch::publish(&self.producer, &self.topics, &rows).await;
-            // Re-check ownership before marking: had the lanes been lost meanwhile, another
-            // relay may already be publishing them, and the rows stay for it to (re)publish.
-            if acked > 0 && self.lanes.still_owned().await {
-                let ids: Vec<_> = rows[..acked].iter().map(|r| r.id).collect();
-                batch::mark(&self.db, &ids).await?;
-                self.stats.published(acked);
-            }
-            if let Some(e) = error {
-                self.stats.failed();
-                self.recover_producer();
-                return Err(match e {
-                    batch::PublishError::Kafka(e) => RelayError::Kafka(e),
-                    batch::PublishError::Invalid(id, why) => {
-                        tracing::error!(%id, why, "outbox row cannot be published");
-                        RelayError::Kafka(rdkafka::error::KafkaError::Canceled)
-                    }
-                });
-            }
-            more |= rows.len() as i64 >= self.config.batch_aggregates;
+        if lanes.is_empty() {
+            return Ok(false);
         }
-        Ok(more)
+        let rows = batch::load(&self.db, &lanes, self.config.batch_per_lane).await?;
+        if rows.is_empty() {
+            return Ok(false);
+        }
+        let (acked, error) = batch::publish(&self.producer, &self.topics, &rows).await;
+        // Re-check ownership before marking: had the lanes been lost meanwhile, another relay
+        // may already be publishing them, and the rows stay for it to (re)publish.
+        if acked > 0 && self.lanes.still_owned().await {
+            let ids: Vec<_> = rows[..acked].iter().map(|r| r.id).collect();
+            batch::mark(&self.db, &ids).await?;
+            self.stats.published(acked);
+        }
+        if let Some(e) = error {
+            self.stats.failed();
+            self.recover_producer();
+            return Err(match e {
+                batch::PublishError::Kafka(e) => RelayError::Kafka(e),
+                batch::PublishError::Invalid(id, why) => {
+                    tracing::error!(%id, why, "outbox row cannot be published");
+                    RelayError::Kafka(rdkafka::error::KafkaError::Canceled)
+                }
+            });
+        }
+        let mut per_lane = [0_i64; LANES as usize];
+        for row in &rows {
+            per_lane[crate::lane_of(row.aggregate_id) as usize] += 1;
+        }
+        Ok(per_lane.iter().any(|&n| n >= self.config.batch_per_lane))
     }
 
     /// After a fatal error (e.g. a gap the idempotent producer refuses to hide), only a new
