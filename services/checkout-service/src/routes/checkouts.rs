@@ -127,12 +127,33 @@ pub async fn create(
         key: key.as_str(),
     };
     let fingerprint = fingerprint(session, &body);
+    let checkout_id = Uuid::now_v7();
+    let location = format!("/v1/checkouts/{checkout_id}");
+    let accepted = serde_json::to_value(CheckoutAccepted {
+        checkout_id,
+        status: "PENDING".to_owned(),
+    })
+    .map_err(|_| Problem::internal())?;
+    let response = idempotency::Response {
+        status: StatusCode::ACCEPTED.as_u16(),
+        body: &accepted,
+        location: Some(&location),
+    };
 
-    let mut tx = state.db.begin().await?;
-    if let Claim::Existing(stored) = idempotency::claim(&mut tx, scope, &fingerprint).await? {
+    // The cart is read from Redis while Postgres claims the key: one round trip's wait, not
+    // two. A claimed key wins over whatever the cart read found (a replay after the session
+    // expired still replays).
+    let claimed = async {
+        let mut tx = state.db.begin().await?;
+        let claim = idempotency::claim(&mut tx, scope, &fingerprint, response).await?;
+        Ok::<_, sqlx::Error>((tx, claim))
+    };
+    let (cart, claimed) = tokio::join!(state.sessions.cart(session, Some(&caller)), claimed);
+    let (mut tx, claim) = claimed?;
+    if let Claim::Existing(stored) = claim {
         return replay(stored, &fingerprint);
     }
-    let cart = state.sessions.cart(session, Some(&caller)).await?;
+    let cart = cart?;
     if cart.items.is_empty() {
         return Err(Problem::unprocessable(
             "cart_empty",
@@ -141,7 +162,6 @@ pub async fn create(
         .into());
     }
     let priced = pricing::price(&mut *tx, &cart).await?;
-    let checkout_id = Uuid::now_v7();
     let currency = priced.currency.unwrap_or_default();
     let created_at = checkouts::insert(
         &mut tx,
@@ -166,23 +186,14 @@ pub async fn create(
         submitted_at: created_at,
     };
     outbox::enqueue(&mut tx, checkout_id, &event, &TraceContext::current()).await?;
-    let accepted = CheckoutAccepted {
-        checkout_id,
-        status: "PENDING".to_owned(),
-    };
-    let body = serde_json::to_value(&accepted).map_err(|_| Problem::internal())?;
-    let location = format!("/v1/checkouts/{checkout_id}");
-    idempotency::complete(
-        &mut tx,
-        scope,
-        StatusCode::ACCEPTED.as_u16(),
-        &body,
-        Some(&location),
-    )
-    .await?;
     tx.commit().await?;
     tracing::info!(%checkout_id, cart_version = cart.version, "checkout submitted");
-    Ok(respond(StatusCode::ACCEPTED, body, Some(&location), false))
+    Ok(respond(
+        StatusCode::ACCEPTED,
+        accepted,
+        Some(&location),
+        false,
+    ))
 }
 
 /// Shows a checkout; only its customer (or an admin) may see it.

@@ -1,7 +1,8 @@
 //! Idempotency keys, scoped per (customer, route, key), stored with the request's fingerprint
-//! and the response. The row is claimed first in the request's own transaction: a concurrent
-//! duplicate blocks on the primary key until the first commits (then replays its response) or
-//! rolls back (then proceeds as the first).
+//! and the response. The row is claimed first in the request's own transaction, already
+//! holding the response the request will give (its ids are drawn before), so a successful
+//! request costs one statement here. A concurrent duplicate blocks on the primary key until
+//! the first commits (then replays its response) or rolls back (then proceeds as the first).
 
 use std::time::Duration;
 
@@ -19,7 +20,7 @@ pub struct StoredResponse {
 /// The outcome of claiming a key.
 #[derive(Debug)]
 pub enum Claim {
-    /// First use: go on, then [`complete`] in the same transaction.
+    /// First use: the key now holds `response`, which stands if the transaction commits.
     New,
     /// Used before: replay (same fingerprint) or refuse (another request).
     Existing(StoredResponse),
@@ -33,19 +34,32 @@ pub struct Scope<'a> {
     pub key: &'a str,
 }
 
+/// The response a request will give if its transaction commits.
+#[derive(Debug, Clone, Copy)]
+pub struct Response<'a> {
+    pub status: u16,
+    pub body: &'a serde_json::Value,
+    pub location: Option<&'a str>,
+}
+
 pub async fn claim(
     tx: &mut Transaction<'_, Postgres>,
     scope: Scope<'_>,
     request_hash: &[u8],
+    response: Response<'_>,
 ) -> Result<Claim, sqlx::Error> {
     let inserted = sqlx::query(
-        "INSERT INTO idempotency_keys (customer_id, route, key, request_hash)
-         VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+        "INSERT INTO idempotency_keys
+            (customer_id, route, key, request_hash, response_status, response_body, response_location)
+         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
     )
     .bind(scope.customer_id)
     .bind(scope.route)
     .bind(scope.key)
     .bind(request_hash)
+    .bind(i16::try_from(response.status).unwrap_or(i16::MAX))
+    .bind(response.body)
+    .bind(response.location)
     .execute(&mut **tx)
     .await?
     .rows_affected();
@@ -62,29 +76,6 @@ pub async fn claim(
     .fetch_one(&mut **tx)
     .await?;
     Ok(Claim::Existing(stored))
-}
-
-/// Stores the response of a claimed key, in the request's transaction.
-pub async fn complete(
-    tx: &mut Transaction<'_, Postgres>,
-    scope: Scope<'_>,
-    status: u16,
-    body: &serde_json::Value,
-    location: Option<&str>,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "UPDATE idempotency_keys SET response_status = $4, response_body = $5, response_location = $6
-         WHERE customer_id = $1 AND route = $2 AND key = $3",
-    )
-    .bind(scope.customer_id)
-    .bind(scope.route)
-    .bind(scope.key)
-    .bind(i16::try_from(status).unwrap_or(i16::MAX))
-    .bind(body)
-    .bind(location)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
 }
 
 /// Deletes keys older than `retention` (database clock); returns how many.
