@@ -49,8 +49,13 @@ impl Topics {
 
 /// Creates every topic of the system (existing ones are left as they are).
 pub async fn ensure(settings: &KafkaSettings) -> KafkaResult<()> {
+    create(settings, &Topics::new(&settings.topic_prefix).all()).await
+}
+
+/// Creates topics by real name with `settings.partitions` partitions (existing ones are left
+/// as they are).
+pub async fn create(settings: &KafkaSettings, names: &[String]) -> KafkaResult<()> {
     let admin: AdminClient<DefaultClientContext> = settings.client_config().create()?;
-    let names = Topics::new(&settings.topic_prefix).all();
     let new_topics: Vec<NewTopic<'_>> = names
         .iter()
         .map(|name| NewTopic::new(name, settings.partitions, TopicReplication::Fixed(1)))

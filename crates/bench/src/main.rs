@@ -1,0 +1,68 @@
+//! `make bench`: measures orderflow on this machine, each figure beside the limit it is
+//! compared with, measured in the same run (ARCHITECTURE.md section 7). It owns what it
+//! measures: fresh databases, its own topics and the service processes; the broker, Postgres
+//! and Redis are the machine's (scripts/bench.sh starts what is down).
+
+mod config;
+mod histogram;
+mod http;
+mod procs;
+mod relay;
+mod report;
+mod saga;
+mod write_path;
+
+use anyhow::Context;
+
+use crate::config::Config;
+use crate::procs::Service;
+use crate::report::Report;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let config = Config::from_env()?;
+    std::fs::create_dir_all(config.out_dir.join("logs"))?;
+    let mut report = Report::new(&config);
+
+    config
+        .prepare()
+        .await
+        .context("preparing databases and topics")?;
+
+    if config.runs("write") || config.runs("saga") {
+        let mut checkout =
+            Service::start(&config, "checkout-service", config.checkout_env()).await?;
+        report.started(&checkout);
+        checkout.settle_idle().await;
+        report.idle(&checkout);
+        // The saga first, on an idle system. The write path then runs with the checkout
+        // service alone (its relay embedded): the saga's consumers would otherwise share the
+        // two cores with the requests measured, and its backlog would delay a later saga.
+        if config.runs("saga") {
+            let mut order = Service::start(&config, "order-service", config.order_env()).await?;
+            report.started(&order);
+            order.settle_idle().await;
+            report.idle(&order);
+            let saga = saga::run(&config, &checkout, &order).await?;
+            report.saga(saga, &checkout, &order);
+            order.stop().await;
+        }
+        if config.runs("write") {
+            checkout.reset_peak();
+            let write = write_path::run(&config, &checkout).await?;
+            report.write_path(write, &checkout);
+        }
+        checkout.stop().await;
+    }
+    if config.runs("relay") {
+        let relay = relay::run(&config).await?;
+        report.relay(relay);
+    }
+
+    report.write(&config.out_dir)?;
+    print!("{}", report.markdown());
+    if config.strict && !report.all_met() {
+        anyhow::bail!("a target was missed (BENCH_STRICT=1)");
+    }
+    Ok(())
+}

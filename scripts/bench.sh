@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# `make bench`: builds release binaries, starts what is down (Postgres, Redis, the broker), and
+# runs the bench driver (crates/bench), which owns fresh databases, its own topics and the
+# service processes. Results: target/bench/*.json and target/bench/report.md.
+#   BENCH_SCALE=smoke BENCH_PROFILE=debug scripts/bench.sh   # CI: every step, in seconds
+set -euo pipefail
+cd "$(dirname "$0")/.."
+set -a; source scripts/dev.env; set +a
+PROFILE=${BENCH_PROFILE:-release}
+
+scripts/ensure-services.sh
+scripts/broker.sh start
+cargo_flags=(); [ "$PROFILE" = release ] && cargo_flags=(--release)
+cargo build "${cargo_flags[@]}" -q -p checkout-service -p order-service -p orderflow-bench
+BENCH_BIN_DIR=target/$PROFILE "target/$PROFILE/orderflow-bench"
