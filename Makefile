@@ -3,7 +3,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 CARGO ?= cargo
 
-.PHONY: help up down test fmt lint lint-infra unit token logs dlq
+.PHONY: help up down test fmt lint lint-infra unit token logs dlq bench load load-smoke
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -20,7 +20,7 @@ lint: ## cargo fmt --check and clippy with warnings as errors
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
-lint-infra: ## Offline checks: hadolint, compose, kustomize + kubernetes-validate, terraform fmt/hcl2, checkov, yamllint
+lint-infra: ## Offline checks: hadolint, compose, kustomize + kubernetes-validate, policy-check (Gatekeeper Rego), Chaos Mesh schema, workflow schema + zizmor, terraform fmt/hcl2, checkov, yamllint
 	@scripts/lint-infra.sh
 
 unit: ## Every test (starts Postgres, Redis and the broker if they are down)
@@ -28,6 +28,15 @@ unit: ## Every test (starts Postgres, Redis and the broker if they are down)
 	@scripts/broker.sh start
 	@scripts/drop-test-dbs.sh
 	$(CARGO) nextest run --workspace --no-fail-fast
+
+bench: ## Release build, then every BENCHMARKS.md figure against its limit (target/bench/)
+	@scripts/bench.sh
+
+load: ## k6 against a running `make up`: make load [SCENARIO=checkout|browse|orders] [PROFILE=default|smoke|spike|soak]
+	@scripts/load.sh
+
+load-smoke: ## Every k6 scenario in the smoke profile (CI runs it after make up)
+	@for s in checkout browse orders; do SCENARIO=$$s PROFILE=smoke scripts/load.sh || exit $$?; done
 
 fmt: ## Format the code
 	$(CARGO) fmt --all
