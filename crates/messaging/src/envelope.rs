@@ -70,9 +70,15 @@ pub fn data_json(event: &Event) -> Result<serde_json::Value, Poison> {
     }
 }
 
-/// Splits `dev.orderflow.order.placed.v1` into (`dev.orderflow.order.placed`, 1).
+/// Splits `dev.orderflow.order.placed.v1` into (`dev.orderflow.order.placed`, 1). Only a
+/// canonical version counts: `v01` or `v+1` is not version 1 (`u32::from_str` would say so).
 pub fn split_type(event_type: &str) -> Option<(&str, u32)> {
     let (name, version) = event_type.rsplit_once(".v")?;
+    let canonical = version.bytes().all(|b| b.is_ascii_digit())
+        && !(version.len() > 1 && version.starts_with('0'));
+    if !canonical {
+        return None;
+    }
     Some((name, version.parse().ok()?))
 }
 
@@ -92,5 +98,14 @@ mod tests {
         );
         assert_eq!(split_type("dev.orderflow.order.placed"), None);
         assert_eq!(split_type("dev.orderflow.order.placed.vX"), None);
+    }
+
+    #[test]
+    fn only_a_canonical_version_counts() {
+        // Found while writing tests/decode_properties.rs: `u32::from_str` reads these as 1.
+        for raw in ["a.v01", "a.v+1", "a.v 1", "a.v"] {
+            assert_eq!(split_type(raw), None, "{raw}");
+        }
+        assert_eq!(split_type("a.v0"), Some(("a", 0)));
     }
 }
