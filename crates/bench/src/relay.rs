@@ -133,25 +133,26 @@ async fn drain(db: &PgPool, rows: usize) -> anyhow::Result<f64> {
 }
 
 /// Rows as the services write them: one aggregate each, its lane from its last byte, a JSON
-/// payload of `PAYLOAD_BYTES`, and the NOTIFY the writer sends.
-async fn insert_rows(tx: &mut sqlx::PgConnection, rows: i64) -> Result<(), sqlx::Error> {
+/// payload of `PAYLOAD_BYTES`, and the NOTIFY the writer sends. Returns their ids.
+async fn insert_rows(tx: &mut sqlx::PgConnection, rows: i64) -> Result<Vec<Uuid>, sqlx::Error> {
     let padding = "x".repeat(PAYLOAD_BYTES - r#"{"pad":""}"#.len());
-    sqlx::query(
+    let ids = sqlx::query_scalar(
         "INSERT INTO outbox (id, topic, event_type, source, aggregate_id, subject, lane, sequence, payload)
          SELECT id, $2, 'dev.orderflow.bench.v1', '/bench', id, id::text,
                 get_byte(uuid_send(id), 15) % 16, 1, jsonb_build_object('pad', $3::text)
-         FROM (SELECT gen_random_uuid() AS id FROM generate_series(1, $1)) AS fresh",
+         FROM (SELECT gen_random_uuid() AS id FROM generate_series(1, $1)) AS fresh
+         RETURNING id",
     )
     .bind(rows)
     .bind(RELAY_TOPIC)
     .bind(&padding)
-    .execute(&mut *tx)
+    .fetch_all(&mut *tx)
     .await?;
     sqlx::query("SELECT pg_notify($1, '')")
         .bind(outbox::NOTIFY_CHANNEL)
         .execute(&mut *tx)
         .await?;
-    Ok(())
+    Ok(ids)
 }
 
 /// `count` single-row commits at `PROBE_RATE`/s while `load_rate` rows/s are written beside
@@ -166,21 +167,9 @@ async fn probe(db: &PgPool, count: usize, load_rate: u32) -> anyhow::Result<Summ
     for _ in 0..count {
         tick.tick().await;
         let mut tx = db.begin().await?;
-        let id: Uuid = sqlx::query_scalar(
-            "INSERT INTO outbox (id, topic, event_type, source, aggregate_id, subject, lane, sequence, payload)
-             SELECT id, $1, 'dev.orderflow.bench.v1', '/bench', id, id::text,
-                    get_byte(uuid_send(id), 15) % 16, 1, '{}'
-             FROM (SELECT gen_random_uuid() AS id) AS fresh RETURNING id",
-        )
-        .bind(RELAY_TOPIC)
-        .fetch_one(&mut *tx)
-        .await?;
-        sqlx::query("SELECT pg_notify($1, '')")
-            .bind(outbox::NOTIFY_CHANNEL)
-            .execute(&mut *tx)
-            .await?;
+        let ids = insert_rows(&mut tx, 1).await?;
         tx.commit().await?;
-        probes.push((id, Utc::now()));
+        probes.push((ids[0], Utc::now()));
     }
     stop.store(true, Ordering::Relaxed);
     if let Some(background) = background {
