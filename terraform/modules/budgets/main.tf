@@ -40,25 +40,17 @@ resource "aws_budgets_budget" "monthly" {
     values = [for key, value in var.cost_filter_tags : format("user:%s$%s", key, value)]
   }
 
+  # One alert per threshold: actual spend, then forecast spend.
   dynamic "notification" {
-    for_each = var.actual_thresholds_percent
+    for_each = concat(
+      [for percent in var.actual_thresholds_percent : { type = "ACTUAL", percent = percent }],
+      [for percent in var.forecast_thresholds_percent : { type = "FORECASTED", percent = percent }],
+    )
     content {
       comparison_operator        = "GREATER_THAN"
-      threshold                  = notification.value
+      threshold                  = notification.value.percent
       threshold_type             = "PERCENTAGE"
-      notification_type          = "ACTUAL"
-      subscriber_sns_topic_arns  = [aws_sns_topic.budget_alerts.arn]
-      subscriber_email_addresses = var.alert_emails
-    }
-  }
-
-  dynamic "notification" {
-    for_each = var.forecast_thresholds_percent
-    content {
-      comparison_operator        = "GREATER_THAN"
-      threshold                  = notification.value
-      threshold_type             = "PERCENTAGE"
-      notification_type          = "FORECASTED"
+      notification_type          = notification.value.type
       subscriber_sns_topic_arns  = [aws_sns_topic.budget_alerts.arn]
       subscriber_email_addresses = var.alert_emails
     }
