@@ -55,6 +55,7 @@ impl<H: Handler> Backbone<H> {
             retry_base: std::time::Duration::from_millis(100),
             retry_max: std::time::Duration::from_secs(5),
             inbox_retention: settings.inbox_retention,
+            instance_id: settings.consumer_instance_id.clone(),
         };
         let consumer = Consumer::new(db.clone(), &settings.kafka, config, handler)?;
         Ok(Self {

@@ -13,6 +13,8 @@ pub struct EventSettings {
     pub consumer_max_attempts: u32,
     pub inbox_retention: Duration,
     pub saga_timeout: Duration,
+    /// `CONSUMER_INSTANCE_ID`: static group membership when set.
+    pub consumer_instance_id: Option<String>,
 }
 
 impl EventSettings {
@@ -35,6 +37,10 @@ impl EventSettings {
         });
         let inbox_retention = env.duration("INBOX_RETENTION");
         let saga_timeout = env.duration("SAGA_TIMEOUT");
+        let consumer_instance_id = env
+            .string("CONSUMER_INSTANCE_ID")
+            .map(|id| id.trim().to_owned())
+            .filter(|id| !id.is_empty());
         Some(Self {
             kafka: kafka?,
             relay_embedded: relay_mode? == "embedded",
@@ -42,6 +48,7 @@ impl EventSettings {
             consumer_max_attempts: consumer_max_attempts?,
             inbox_retention: inbox_retention?,
             saga_timeout: saga_timeout?,
+            consumer_instance_id,
         })
     }
 }

@@ -1,7 +1,7 @@
 //! The consumer loop: one message at a time, inbox first, offsets after effects.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use messaging::dlq::{self, Failure};
 use messaging::envelope;
@@ -33,7 +33,15 @@ pub struct ConsumerConfig {
     pub retry_max: Duration,
     /// Inbox rows older than this are purged.
     pub inbox_retention: Duration,
+    /// Static group membership (`group.instance.id`, KIP-345): a process that restarts under
+    /// the same id takes its partitions back at once, instead of waiting for a rebalance
+    /// after its old member's session expires. `None`: dynamic membership.
+    pub instance_id: Option<String>,
 }
+
+/// How long a member may hold no partition before it joins its group again: more than the
+/// session timeout (45 s), so a dead member's partitions have been handed out by then.
+const REJOIN_AFTER: Duration = Duration::from_secs(60);
 
 /// What became of one message.
 enum Outcome {
@@ -83,6 +91,7 @@ impl<H: Handler> Consumer<H> {
             .set("session.timeout.ms", "45000")
             .set("max.poll.interval.ms", "600000")
             .set("fetch.wait.max.ms", "10")
+            .set_if("group.instance.id", config.instance_id.as_deref())
             .create_with_context(LagContext(Arc::clone(&stats)))?;
         let topics = Topics::new(&kafka.topic_prefix);
         Ok(Self {
@@ -109,10 +118,13 @@ impl<H: Handler> Consumer<H> {
         }
         tracing::info!(group = self.config.group, topics = ?names, "consumer started");
         let mut purge = tokio::time::interval(Duration::from_secs(60));
+        let mut watch = tokio::time::interval(REJOIN_AFTER / 4);
+        let mut unassigned_since: Option<Instant> = None;
         loop {
             let message = tokio::select! {
                 () = shutdown.cancelled() => break,
                 _ = purge.tick() => { self.purge_inbox().await; continue }
+                _ = watch.tick() => { self.rejoin_if_stuck(&names, &mut unassigned_since); continue }
                 message = self.kafka.recv() => message,
             };
             match message {
@@ -198,6 +210,32 @@ impl<H: Handler> Consumer<H> {
         self.handle(message, &envelope, shutdown)
             .instrument(span)
             .await
+    }
+
+    /// A member with no partition for [`REJOIN_AFTER`] is stuck: there are at least as many
+    /// partitions as replicas (`KAFKA_PARTITIONS`), so a settled group gives every member
+    /// some. Seen on tansu 0.6.0 after members were killed (ADR 0006). It leaves and joins the
+    /// group again, which a healthy broker never makes it do.
+    fn rejoin_if_stuck(&self, topics: &[&str], unassigned_since: &mut Option<Instant>) {
+        let assigned = self.kafka.assignment().is_ok_and(|a| a.count() > 0);
+        if assigned {
+            *unassigned_since = None;
+            return;
+        }
+        let since = *unassigned_since.get_or_insert_with(Instant::now);
+        if since.elapsed() < REJOIN_AFTER {
+            return;
+        }
+        tracing::warn!(
+            group = self.config.group,
+            unassigned_secs = since.elapsed().as_secs(),
+            "no partition assigned for too long; joining the group again"
+        );
+        self.kafka.unsubscribe();
+        if let Err(e) = self.kafka.subscribe(topics) {
+            tracing::error!(error = %e, "cannot subscribe again; will retry");
+        }
+        *unassigned_since = Some(Instant::now());
     }
 
     /// Applies one handled event, retrying as its failure calls for.
@@ -354,5 +392,19 @@ impl<H: Handler> Consumer<H> {
             Ok(n) => tracing::info!(purged = n, "inbox rows purged"),
             Err(e) => tracing::warn!(error = %e, "inbox purge failed; will retry"),
         }
+    }
+}
+
+/// Sets a property only when it has a value.
+trait SetIf {
+    fn set_if(&mut self, key: &str, value: Option<&str>) -> &mut Self;
+}
+
+impl SetIf for rdkafka::ClientConfig {
+    fn set_if(&mut self, key: &str, value: Option<&str>) -> &mut Self {
+        if let Some(value) = value {
+            self.set(key, value);
+        }
+        self
     }
 }

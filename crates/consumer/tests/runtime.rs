@@ -103,6 +103,7 @@ async fn setup(handler: Recorder) -> Setup {
         retry_base: Duration::from_millis(10),
         retry_max: Duration::from_millis(50),
         inbox_retention: Duration::from_secs(3600),
+        instance_id: None,
     };
     let consumer = Consumer::new(db.clone(), &kafka, config, handler).expect("consumer");
     let stats = consumer.stats();
