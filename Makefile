@@ -3,7 +3,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 CARGO ?= cargo
 
-.PHONY: help up down test fmt lint lint-infra unit token logs dlq bench load load-smoke
+.PHONY: help up down test fmt lint lint-infra unit token logs dlq bench load load-smoke chaos
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -31,6 +31,9 @@ unit: ## Every test (starts Postgres, Redis and the broker if they are down)
 
 bench: ## Release build, then every BENCHMARKS.md figure against its limit (target/bench/)
 	@scripts/bench.sh
+
+chaos: ## Checkouts through seeded kills, pauses and restarts of processes it owns, then an audit (CHAOS_CHECKOUTS=10000)
+	@scripts/chaos.sh
 
 load: ## k6 against a running `make up`: make load [SCENARIO=checkout|browse|orders] [PROFILE=default|smoke|spike|soak]
 	@scripts/load.sh

@@ -1,0 +1,160 @@
+//! `make chaos`: a bounded stream of checkouts against processes this driver owns — both
+//! services, their standalone relays, the broker, a private Postgres cluster and Redis — while
+//! it kills, pauses, restarts and slows them on a seeded schedule. Then it waits for the system
+//! to settle and audits every guarantee from the databases and the topics (ARCHITECTURE.md
+//! sections 5 and 7). Exits non-zero on any breach.
+
+mod audit;
+mod config;
+mod load;
+mod procs;
+mod report;
+mod schedule;
+mod topic;
+mod world;
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use sqlx::PgPool;
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+use crate::config::Config;
+use crate::report::Report;
+use crate::world::World;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let config = Config::from_env()?;
+    let _ = std::fs::remove_dir_all(&config.out_dir);
+    std::fs::create_dir_all(config.out_dir.join("logs"))?;
+    let pg_bin = PathBuf::from(
+        std::env::var("CHAOS_PG_BIN")
+            .context("CHAOS_PG_BIN: the folder of initdb and pg_ctl (scripts/chaos.sh finds it)")?,
+    );
+
+    let mut world = World::start(&config, &pg_bin).await?;
+    eprintln!(
+        "chaos: {} checkouts at {}/s, seed {}, a fault about every {:?}; logs in {}",
+        config.checkouts,
+        config.rate,
+        config.seed,
+        config.interval,
+        config.out_dir.join("logs").display()
+    );
+    let result = storm(&config, &mut world).await;
+    world.shut_down().await;
+    let report = result?;
+    let markdown = report.markdown();
+    std::fs::write(config.out_dir.join("report.md"), &markdown)?;
+    std::fs::write(
+        config.out_dir.join("report.json"),
+        serde_json::to_vec_pretty(&report)?,
+    )?;
+    print!("{markdown}");
+    anyhow::ensure!(report.breaches() == 0, "{} breaches", report.breaches());
+    Ok(())
+}
+
+/// The load and the faults at once, then the wait for quiescence and the audit.
+async fn storm(config: &Config, world: &mut World) -> anyhow::Result<Report> {
+    let schedule = schedule::plan(
+        config.seed,
+        &config.faults,
+        config.load_duration(),
+        config.interval,
+    );
+    let client = load::Client::new(&world.checkout_url, world::JWT_SECRET)?;
+    let started = Instant::now();
+    let stop = CancellationToken::new();
+    let load = {
+        let (client, stop, config) = (client.clone(), stop.clone(), config.clone());
+        tokio::spawn(async move {
+            let results = client.run(config.checkouts, config.rate, config.seed).await;
+            stop.cancel();
+            results
+        })
+    };
+    let injections = world.inject(&schedule, started, &stop).await;
+    let results = load.await.context("the load task")?;
+    world.revive_the_dead().await;
+    let mut report = Report::new(config, &results);
+    report.injections = injections;
+    eprintln!(
+        "chaos: load done ({} accepted); waiting for quiescence",
+        report.accepted
+    );
+
+    let checkout_db = world.database(0).await?;
+    let order_db = world.database(1).await?;
+    let accepted = results.accepted();
+    let load_ended = Instant::now();
+    report.settled_after_secs = settle(&checkout_db, &order_db, &accepted, config.settle_timeout)
+        .await?
+        .then(|| load_ended.elapsed().as_secs_f64());
+    world.revive_the_dead().await;
+    report.checks = audit::run(
+        &audit::Sources {
+            checkout_db: &checkout_db,
+            order_db: &order_db,
+            kafka: &world.kafka,
+            out_dir: &config.out_dir,
+        },
+        &accepted,
+    )
+    .await?;
+    report.unexpected_exits = world.unexpected_exits.clone();
+    report.restarts = world
+        .services
+        .iter()
+        .chain([&world.redis, &world.broker])
+        .map(|p| (p.name.clone(), p.starts))
+        .collect();
+    Ok(report)
+}
+
+/// Waits until every accepted checkout is final, both outboxes are drained and the inboxes
+/// stop growing (the saga's last events are applied); `false` if `timeout` passes first.
+async fn settle(
+    checkout_db: &PgPool,
+    order_db: &PgPool,
+    accepted: &[Uuid],
+    timeout: Duration,
+) -> anyhow::Result<bool> {
+    let deadline = Instant::now() + timeout;
+    let mut last_inboxes = (-1, -1);
+    let mut steady_since = Instant::now();
+    while Instant::now() < deadline {
+        let pending: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM checkouts WHERE id = ANY($1) AND status = 'PENDING'",
+        )
+        .bind(accepted)
+        .fetch_one(checkout_db)
+        .await
+        .unwrap_or(i64::MAX);
+        let mut unpublished = 0;
+        let mut inboxes = (0, 0);
+        for (db, inbox) in [(checkout_db, &mut inboxes.0), (order_db, &mut inboxes.1)] {
+            let (left, applied): (i64, i64) = sqlx::query_as(
+                "SELECT (SELECT count(*) FROM outbox WHERE published_at IS NULL),
+                        (SELECT count(*) FROM inbox)",
+            )
+            .fetch_one(db)
+            .await
+            .unwrap_or((i64::MAX, -1));
+            unpublished += left.min(i64::MAX / 2);
+            *inbox = applied;
+        }
+        if inboxes != last_inboxes {
+            last_inboxes = inboxes;
+            steady_since = Instant::now();
+        }
+        if pending == 0 && unpublished == 0 && steady_since.elapsed() > Duration::from_secs(5) {
+            return Ok(true);
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    Ok(false)
+}
