@@ -3,6 +3,7 @@
 mod broker_pause;
 mod deploy;
 mod failures;
+mod faults;
 mod metrics;
 mod readme;
 mod saga;
