@@ -3,27 +3,14 @@
 
 use std::time::Duration;
 
-use orderflow_tests::{Options, System};
+use orderflow_tests::{Options, System, faults_fired};
 use serde_json::{Value, json};
 
 const SAGA: Duration = Duration::from_secs(30);
 
 /// `faults_fired_total{flag="<flag>"}` of checkout-service.
 async fn fired(system: &System, flag: &str) -> f64 {
-    let text = system
-        .client
-        .get(system.checkout("/metrics"))
-        .send()
-        .await
-        .expect("request")
-        .text()
-        .await
-        .expect("text");
-    let label = format!("faults_fired_total{{flag=\"{flag}\"}} ");
-    text.lines()
-        .find_map(|l| l.strip_prefix(&label))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or_else(|| panic!("no {label} in /metrics"))
+    faults_fired(&system.client, &system.checkout("/metrics"), flag).await
 }
 
 async fn admin_get(system: &System, url: &str) -> Value {

@@ -6,6 +6,7 @@ mod failures;
 mod faults;
 mod metrics;
 mod readme;
+mod relay_process;
 mod saga;
 mod tracing;
 mod walkthrough;
