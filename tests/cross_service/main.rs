@@ -3,8 +3,10 @@
 mod broker_pause;
 mod deploy;
 mod failures;
+mod faults;
 mod metrics;
 mod readme;
+mod relay_process;
 mod saga;
 mod tracing;
 mod walkthrough;

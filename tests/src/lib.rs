@@ -227,21 +227,12 @@ impl System {
     }
 
     /// Polls `probe` every 50 ms until it returns `Some`, for at most `within`.
-    pub async fn eventually<T, F, Fut>(&self, within: Duration, mut probe: F) -> Option<T>
+    pub async fn eventually<T, F, Fut>(&self, within: Duration, probe: F) -> Option<T>
     where
         F: FnMut() -> Fut,
         Fut: std::future::Future<Output = Option<T>>,
     {
-        let deadline = tokio::time::Instant::now() + within;
-        loop {
-            if let Some(value) = probe().await {
-                return Some(value);
-            }
-            if tokio::time::Instant::now() > deadline {
-                return None;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        eventually(within, probe).await
     }
 
     /// Polls the checkout until it leaves PENDING (at most `within`); returns its last view.
@@ -260,4 +251,39 @@ impl System {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
+}
+
+/// Polls `probe` every 50 ms until it returns `Some`, for at most `within`.
+pub async fn eventually<T, F, Fut>(within: Duration, mut probe: F) -> Option<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        if let Some(value) = probe().await {
+            return Some(value);
+        }
+        if tokio::time::Instant::now() > deadline {
+            return None;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// `faults_fired_total{flag="<flag>"}` in the `/metrics` at `url`.
+pub async fn faults_fired(client: &reqwest::Client, url: &str, flag: &str) -> f64 {
+    let text = client
+        .get(url)
+        .send()
+        .await
+        .expect("request")
+        .text()
+        .await
+        .expect("text");
+    let label = format!("faults_fired_total{{flag=\"{flag}\"}} ");
+    text.lines()
+        .find_map(|l| l.strip_prefix(&label))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no {label} in {url}"))
 }

@@ -1,5 +1,7 @@
 //! Operator endpoints, admin token required: the outbox backlog with the relay and consumer
-//! counters, and the dead-letter tools.
+//! counters, the dead-letter tools, and the fault flags ([`faults`]).
+
+pub mod faults;
 
 use std::sync::Arc;
 
@@ -31,6 +33,7 @@ pub struct AdminState {
     pub producer: Arc<OffThread<FutureProducer>>,
     pub relay: Option<Arc<RelayStats>>,
     pub consumer: Arc<ConsumerStats>,
+    pub faults: ::faults::Faults,
 }
 
 impl std::fmt::Debug for AdminState {
@@ -48,6 +51,10 @@ impl FromRef<AdminState> for JwtKeys {
 }
 
 pub fn router(state: AdminState) -> Router {
+    let fault_flags = faults::router(faults::FaultsState {
+        keys: state.keys.clone(),
+        faults: state.faults.clone(),
+    });
     Router::new()
         .route("/v1/admin/outbox", get(status))
         .route("/v1/admin/dead-letters", get(list))
@@ -60,6 +67,7 @@ pub fn router(state: AdminState) -> Router {
             post(replay),
         )
         .with_state(state)
+        .merge(fault_flags)
 }
 
 fn require_admin(caller: &Caller) -> Result<()> {
@@ -242,5 +250,8 @@ pub async fn replay(
 
 /// The OpenAPI paths of these endpoints, for the services' documents.
 #[derive(Debug, utoipa::OpenApi)]
-#[openapi(paths(status, list, show, replay))]
+#[openapi(
+    paths(status, list, show, replay, faults::show, faults::replace),
+    components(schemas(::faults::FaultFlags))
+)]
 pub struct AdminApi;

@@ -9,6 +9,7 @@ pub use settings::EventSettings;
 use std::sync::Arc;
 
 use consumer::{Consumer, ConsumerConfig, ConsumerStats, Handler};
+use faults::Faults;
 use outbox::relay::{Relay, RelayConfig, RelayStats};
 use secrecy::SecretString;
 use sqlx::PgPool;
@@ -21,6 +22,7 @@ pub struct Backbone<H: Handler> {
     consumer: Consumer<H>,
     pub relay_stats: Option<Arc<RelayStats>>,
     pub consumer_stats: Arc<ConsumerStats>,
+    faults: Faults,
 }
 
 impl<H: Handler> std::fmt::Debug for Backbone<H> {
@@ -34,7 +36,7 @@ impl<H: Handler> std::fmt::Debug for Backbone<H> {
 
 impl<H: Handler> Backbone<H> {
     /// `service` names the consumer group (after the topic prefix); `topics` are the logical
-    /// topics `handler` consumes.
+    /// topics `handler` consumes; `faults` are the process's fault flags.
     pub fn new(
         db: &PgPool,
         database_url: &SecretString,
@@ -42,9 +44,10 @@ impl<H: Handler> Backbone<H> {
         service: &str,
         topics: Vec<&'static str>,
         handler: H,
+        faults: &Faults,
     ) -> anyhow::Result<Self> {
         let relay = if settings.relay_embedded {
-            Some(relay(db, database_url, settings)?)
+            Some(relay(db, database_url, settings, faults)?)
         } else {
             None
         };
@@ -63,6 +66,7 @@ impl<H: Handler> Backbone<H> {
             consumer_stats: consumer.stats(),
             relay,
             consumer,
+            faults: faults.clone(),
         })
     }
 
@@ -82,15 +86,17 @@ impl<H: Handler> Backbone<H> {
             )?)),
             relay: self.relay_stats.clone(),
             consumer: self.consumer_stats.clone(),
+            faults: self.faults.clone(),
         })
     }
 
-    /// Registers the relay's and the consumer's metrics.
+    /// Registers the relay's and the consumer's metrics, and the fault flags' counter.
     pub fn register_metrics(&self, registry: &mut prometheus_client::registry::Registry) {
         if let Some(relay) = &self.relay_stats {
             relay.register(registry);
         }
         self.consumer_stats.register(registry);
+        self.faults.register(registry);
     }
 
     /// Starts both on the runtime; they stop when `shutdown` fires.
@@ -108,9 +114,11 @@ pub fn relay(
     db: &PgPool,
     database_url: &SecretString,
     settings: &EventSettings,
+    faults: &Faults,
 ) -> anyhow::Result<Relay> {
     let config = RelayConfig {
         retention: settings.outbox_retention,
+        faults: faults.clone(),
         ..RelayConfig::default()
     };
     Ok(Relay::new(
@@ -122,7 +130,8 @@ pub fn relay(
 }
 
 /// `<service> relay`: the relay as its own process (`RELAY_MODE=off` in the services), with
-/// `/health/live` and `/health/ready` on `HTTP_ADDR` for the orchestrator's probes.
+/// `/health/live` and `/health/ready` on `HTTP_ADDR` for the orchestrator's probes, and the
+/// fault flags (`FAULT_FLAGS`, `/v1/admin/faults`) of the relay's own pool and producer.
 pub async fn run_relay_process(
     common: &http_kit::settings::CommonSettings,
     settings: &EventSettings,
@@ -131,30 +140,37 @@ pub async fn run_relay_process(
     use axum::routing::get;
     use http_kit::health::{self, Draining};
 
-    let db = http_kit::db::pool(&common.database_url, 4, common.db_acquire_timeout)?;
+    let faults = Faults::new(common.fault_flags);
+    let db = http_kit::db::pool(&common.database_url, 4, common.db_acquire_timeout, &faults)?;
     let http_addr = common.http_addr;
-    let relay = relay(&db, &common.database_url, settings)?;
+    let relay = relay(&db, &common.database_url, settings, &faults)?;
     let mut registry = prometheus_client::registry::Registry::default();
     let http_metrics = http_kit::metrics::HttpMetrics::register(&mut registry);
     relay.stats().register(&mut registry);
+    faults.register(&mut registry);
     let draining = Draining::default();
-    let ready_db = db.clone();
-    let ready_draining = draining.clone();
+    let (ready_db, ready_draining, ready_faults) = (db.clone(), draining.clone(), faults.clone());
+    let fault_admin = admin::faults::router(admin::faults::FaultsState {
+        keys: http_kit::auth::JwtKeys::hs256(&common.jwt_secret),
+        faults,
+    });
     let router = axum::Router::new()
         .route("/health/live", get(|| async { health::live() }))
         .route(
             "/health/ready",
             get(move || {
                 let (db, draining) = (ready_db.clone(), ready_draining.clone());
+                let faults = ready_faults.clone();
                 async move {
                     let up = health::check(async {
                         sqlx::query("SELECT 1").execute(&db).await.map(drop)
                     })
                     .await;
-                    health::ready(&draining, &[("postgres", up)])
+                    health::ready(&draining, &faults, &[("postgres", up)])
                 }
             }),
-        );
+        )
+        .merge(fault_admin);
     let listener = tokio::net::TcpListener::bind(http_addr).await?;
     tracing::info!(%http_addr, "relay process started");
     let task = tokio::spawn(relay.run(shutdown.clone()));

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use faults::Faults;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -64,12 +65,20 @@ pub async fn check<E>(probe: impl Future<Output = Result<(), E>>) -> bool {
     matches!(tokio::time::timeout(CHECK_TIMEOUT, probe).await, Ok(Ok(())))
 }
 
-/// `/health/ready` from the results of the dependency checks.
-pub fn ready(draining: &Draining, checks: &[(&'static str, bool)]) -> HealthReport {
-    let checks: BTreeMap<_, _> = checks
+/// `/health/ready` from the results of the dependency checks; with the `fail_readiness` fault
+/// flag set, one more check, `fault_flag`, is down.
+pub fn ready(
+    draining: &Draining,
+    faults: &Faults,
+    checks: &[(&'static str, bool)],
+) -> HealthReport {
+    let mut checks: BTreeMap<_, _> = checks
         .iter()
         .map(|(name, up)| (*name, if *up { "up" } else { "down" }))
         .collect();
+    if faults.readiness_fails() {
+        checks.insert("fault_flag", "down");
+    }
     let status = if draining.is_draining() {
         "draining"
     } else if checks.values().all(|s| *s == "up") {
@@ -106,17 +115,40 @@ mod tests {
 
     #[test]
     fn ready_only_when_every_dependency_is_up_and_not_draining() {
-        let draining = Draining::default();
+        let (draining, faults) = (Draining::default(), Faults::default());
         assert_eq!(
-            ready(&draining, &[("postgres", true), ("redis", true)]).status,
+            ready(&draining, &faults, &[("postgres", true), ("redis", true)]).status,
             "ready"
         );
         assert_eq!(
-            ready(&draining, &[("postgres", true), ("redis", false)]).status,
+            ready(&draining, &faults, &[("postgres", true), ("redis", false)]).status,
             "not_ready"
         );
         draining.start();
-        assert_eq!(ready(&draining, &[("postgres", true)]).status, "draining");
+        assert_eq!(
+            ready(&draining, &faults, &[("postgres", true)]).status,
+            "draining"
+        );
+    }
+
+    #[test]
+    fn the_fail_readiness_flag_adds_a_check_that_is_down() {
+        let (draining, faults) = (Draining::default(), Faults::default());
+        assert!(
+            !ready(&draining, &faults, &[("postgres", true)])
+                .checks
+                .contains_key("fault_flag")
+        );
+        faults.set(faults::FaultFlags {
+            fail_readiness: true,
+            ..faults::FaultFlags::default()
+        });
+
+        let report = ready(&draining, &faults, &[("postgres", true)]);
+
+        assert_eq!(report.status, "not_ready");
+        assert_eq!(report.checks["fault_flag"], "down");
+        assert_eq!(report.checks["postgres"], "up");
     }
 
     #[tokio::test]

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use chrono::Utc;
 use events::{CancelReason, OrderCancelled};
+use faults::{FaultFlags, Faults};
 use messaging::KafkaSettings;
 use outbox::relay::{Relay, RelayConfig, backlog};
 use outbox::{TraceContext, enqueue};
@@ -236,5 +237,47 @@ async fn two_relays_on_one_database_keep_every_aggregate_in_order_even_when_one_
     for (key, seqs) in &sequences {
         let expected: Vec<i64> = (1..=seqs.len() as i64).collect();
         assert_eq!(seqs, &expected, "aggregate {key} out of order");
+    }
+}
+
+#[tokio::test]
+async fn with_half_the_produce_attempts_failing_every_row_is_still_published_once_in_order() {
+    let setup = setup().await;
+    let aggregates: Vec<Uuid> = (0..5).map(|_| Uuid::now_v7()).collect();
+    for aggregate in &aggregates {
+        write(&setup.db, *aggregate, 6).await;
+    }
+    let faults = Faults::new(FaultFlags {
+        kafka_produce_fail_rate: 0.5,
+        ..FaultFlags::default()
+    });
+    let config = RelayConfig {
+        batch_per_lane: 50,
+        faults: faults.clone(),
+        ..RelayConfig::default()
+    };
+    let mut relay = Relay::new(setup.db.clone(), &setup.url, &setup.kafka, config).expect("relay");
+    let stats = relay.stats();
+
+    // A failed pass leaves the rest of the batch for the next one, as the running relay does
+    // after its backoff.
+    let mut failed_passes = 0;
+    while relay.drain().await.is_err() {
+        failed_passes += 1;
+        assert!(failed_passes < 10_000, "the relay never got through");
+    }
+
+    let injected = faults.fired_total("kafka_produce_fail_rate");
+    assert!(injected > 0, "30 rows at 0.5 and not one failure");
+    assert_eq!(
+        stats.failures_total(),
+        injected,
+        "each failure stops its pass"
+    );
+    assert_eq!(backlog(&setup.db).await.expect("backlog").unpublished, 0);
+    let (sequences, total) = first_occurrences(&setup).await;
+    assert_eq!(total, 30, "each row exactly once");
+    for aggregate in &aggregates {
+        assert_eq!(sequences[&aggregate.to_string()], [1, 2, 3, 4, 5, 6]);
     }
 }

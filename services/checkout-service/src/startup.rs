@@ -5,12 +5,14 @@ use std::time::Duration;
 use anyhow::Context;
 use axum::Router;
 use backbone::Backbone;
+use faults::Faults;
 use http_kit::auth::JwtKeys;
 use http_kit::health::Draining;
 use secrecy::ExposeSecret;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
+use crate::payments::provider::Provider;
 use crate::saga::{CheckoutSaga, sweeper};
 use crate::settings::Settings;
 use crate::state::AppState;
@@ -31,17 +33,19 @@ pub struct Application {
 impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let common = &settings.common;
+        let faults = Faults::new(common.fault_flags);
         let db = http_kit::db::pool(
             &common.database_url,
             common.db_pool_max,
             common.db_acquire_timeout,
+            &faults,
         )
         .context("DATABASE_URL")?;
         let redis = redis::Client::open(settings.session_store.expose_secret())
             .context("SESSION_STORE is not a valid redis URL")?;
         let sessions = SessionStore::new(redis, &settings.redis_key_prefix, settings.session_ttl)?;
         let saga = CheckoutSaga {
-            db: db.clone(),
+            provider: Provider::new(db.clone(), faults.clone()),
             sessions: sessions.clone(),
         };
         let topics = vec![events::topics::ORDER];
@@ -52,6 +56,7 @@ impl Application {
             "checkout-service",
             topics,
             saga,
+            &faults,
         )
         .map_err(|e| anyhow::anyhow!("event backbone: {e}"))?;
         let keys = JwtKeys::hs256(&common.jwt_secret);
@@ -68,6 +73,7 @@ impl Application {
             keys,
             draining: Draining::default(),
             cookie_secure: settings.session_cookie_secure,
+            faults,
         };
         let listener = TcpListener::bind(common.http_addr)
             .await
@@ -130,7 +136,12 @@ impl Application {
 /// Applies the migrations (the Kubernetes Job and `make up` run this).
 pub async fn migrate(settings: &Settings) -> anyhow::Result<()> {
     let common = &settings.common;
-    let db = http_kit::db::pool(&common.database_url, 1, Duration::from_secs(30))?;
+    let db = http_kit::db::pool(
+        &common.database_url,
+        1,
+        Duration::from_secs(30),
+        &Faults::default(),
+    )?;
     MIGRATOR
         .run(&db)
         .await

@@ -1,4 +1,5 @@
 use axum::extract::FromRef;
+use faults::Faults;
 use http_kit::auth::JwtKeys;
 use http_kit::health::Draining;
 use sqlx::PgPool;
@@ -13,6 +14,8 @@ pub struct AppState {
     pub keys: JwtKeys,
     pub draining: Draining,
     pub cookie_secure: bool,
+    /// The fault flags (`fail_readiness` fires in `/health/ready`).
+    pub faults: Faults,
 }
 
 impl FromRef<AppState> for JwtKeys {

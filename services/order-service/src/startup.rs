@@ -5,6 +5,7 @@ use std::time::Duration;
 use anyhow::Context;
 use axum::Router;
 use backbone::Backbone;
+use faults::Faults;
 use http_kit::auth::JwtKeys;
 use http_kit::health::Draining;
 use tokio::net::TcpListener;
@@ -28,10 +29,12 @@ pub struct Application {
 impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let common = &settings.common;
+        let faults = Faults::new(common.fault_flags);
         let db = http_kit::db::pool(
             &common.database_url,
             common.db_pool_max,
             common.db_acquire_timeout,
+            &faults,
         )
         .context("DATABASE_URL")?;
         let topics = vec![events::topics::CHECKOUT, events::topics::PAYMENT];
@@ -42,6 +45,7 @@ impl Application {
             "order-service",
             topics,
             OrderSaga,
+            &faults,
         )
         .map_err(|e| anyhow::anyhow!("event backbone: {e}"))?;
         let keys = JwtKeys::hs256(&common.jwt_secret);
@@ -56,6 +60,7 @@ impl Application {
             db,
             keys,
             draining: Draining::default(),
+            faults,
         };
         let listener = TcpListener::bind(common.http_addr)
             .await
@@ -104,7 +109,12 @@ impl Application {
 
 /// Applies the migrations (the Kubernetes Job and `make up` run this).
 pub async fn migrate(settings: &Settings) -> anyhow::Result<()> {
-    let db = http_kit::db::pool(&settings.common.database_url, 1, Duration::from_secs(30))?;
+    let db = http_kit::db::pool(
+        &settings.common.database_url,
+        1,
+        Duration::from_secs(30),
+        &Faults::default(),
+    )?;
     MIGRATOR
         .run(&db)
         .await

@@ -1,4 +1,5 @@
 use axum::extract::FromRef;
+use faults::Faults;
 use http_kit::auth::JwtKeys;
 use http_kit::health::Draining;
 use sqlx::PgPool;
@@ -9,6 +10,8 @@ pub struct AppState {
     pub db: PgPool,
     pub keys: JwtKeys,
     pub draining: Draining,
+    /// The fault flags (`fail_readiness` fires in `/health/ready`).
+    pub faults: Faults,
 }
 
 impl FromRef<AppState> for JwtKeys {

@@ -159,6 +159,8 @@ pub struct CommonSettings {
     pub log_format: telemetry::LogFormat,
     /// Where traces go (OTLP/HTTP); `None`: not exported.
     pub otlp_endpoint: Option<String>,
+    /// The fault flags at start (`FAULT_FLAGS`); all off by default.
+    pub fault_flags: faults::FaultFlags,
 }
 
 impl CommonSettings {
@@ -189,6 +191,7 @@ impl CommonSettings {
         let otlp_endpoint = env
             .string("OTEL_EXPORTER_OTLP_ENDPOINT")
             .filter(|e| !e.trim().is_empty());
+        let fault_flags = env.parse("FAULT_FLAGS");
         let service_name = service_name
             .filter(|n| !n.is_empty())
             .unwrap_or_else(|| binary_name.to_owned());
@@ -201,6 +204,7 @@ impl CommonSettings {
             service_name,
             log_format: log_format?,
             otlp_endpoint,
+            fault_flags: fault_flags?,
         })
     }
 }
@@ -222,6 +226,20 @@ mod tests {
         assert_eq!(common.db_pool_max, 10);
         assert_eq!(common.http_addr.port(), 8080);
         assert_eq!(common.service_name, "order-service");
+        assert!(common.fault_flags.all_off());
+    }
+
+    #[test]
+    fn fault_flags_are_read_at_start() {
+        let mut env = Env::from_pairs([
+            ("DATABASE_URL", "postgres://x/y"),
+            ("AUTH_JWT_SECRET", SECRET),
+            ("FAULT_FLAGS", "fail_readiness=true,db_latency_ms=20"),
+        ]);
+        let common = CommonSettings::read(&mut env, "order-service").expect("valid");
+        env.finish().expect("no errors");
+        assert!(common.fault_flags.fail_readiness);
+        assert_eq!(common.fault_flags.db_latency_ms, 20);
     }
 
     #[test]
@@ -231,10 +249,16 @@ mod tests {
             ("AUTH_JWT_SECRET", "short"),
             ("DB_POOL_MAX", "lots"),
             ("DB_ACQUIRE_TIMEOUT", "soon"),
+            ("FAULT_FLAGS", "kafka_produce_fail_rate=2"),
         ]);
         assert!(CommonSettings::read(&mut env, "order-service").is_none());
         let message = env.finish().expect_err("must fail").to_string();
-        for name in ["AUTH_JWT_SECRET", "DB_POOL_MAX", "DB_ACQUIRE_TIMEOUT"] {
+        for name in [
+            "AUTH_JWT_SECRET",
+            "DB_POOL_MAX",
+            "DB_ACQUIRE_TIMEOUT",
+            "FAULT_FLAGS: kafka_produce_fail_rate",
+        ] {
             assert!(message.contains(name), "{name} missing from {message}");
         }
         assert!(

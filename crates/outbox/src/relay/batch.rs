@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use cloudevents::binding::rdkafka::FutureRecordExt;
+use faults::Faults;
 use messaging::{Topics, envelope};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::producer::{DeliveryFuture, FutureProducer, FutureRecord};
@@ -64,12 +65,13 @@ pub async fn publish(
     producer: &FutureProducer,
     topics: &Topics,
     rows: &[OutboxRow],
+    faults: &Faults,
 ) -> (usize, Option<PublishError>) {
     let mut deliveries: Vec<(DeliveryFuture, Span)> = Vec::with_capacity(rows.len());
     let mut error = None;
     for row in rows {
         let span = publish_span(topics, row);
-        match enqueue(producer, topics, row)
+        match enqueue(producer, topics, row, faults)
             .instrument(span.clone())
             .await
         {
@@ -128,7 +130,14 @@ async fn enqueue(
     producer: &FutureProducer,
     topics: &Topics,
     row: &OutboxRow,
+    faults: &Faults,
 ) -> Result<DeliveryFuture, PublishError> {
+    // The `kafka_produce_fail_rate` fault: the row is refused before the producer has it, as
+    // with a lost broker connection, so it stays unpublished and the batch stops here; it can
+    // neither be lost nor published twice.
+    if faults.produce_fails() {
+        return Err(KafkaError::MessageProduction(RDKafkaErrorCode::BrokerTransportFailure).into());
+    }
     let event = row
         .to_cloudevent()
         .map_err(|e| PublishError::Invalid(row.id, e.to_string()))?;

@@ -16,6 +16,7 @@ pub use stats::{Backlog, RelayStats, backlog};
 use std::sync::Arc;
 use std::time::Duration;
 
+use faults::Faults;
 use messaging::{KafkaSettings, OffThread, Topics};
 use rdkafka::producer::{FutureProducer, Producer};
 use secrecy::{ExposeSecret, SecretString};
@@ -34,6 +35,8 @@ pub struct RelayConfig {
     pub poll_interval: Duration,
     /// Published rows older than this are purged.
     pub retention: Duration,
+    /// The process's fault flags (`kafka_produce_fail_rate` fires here).
+    pub faults: Faults,
 }
 
 impl Default for RelayConfig {
@@ -42,6 +45,7 @@ impl Default for RelayConfig {
             batch_per_lane: 512,
             poll_interval: Duration::from_secs(1),
             retention: Duration::from_secs(24 * 3600),
+            faults: Faults::default(),
         }
     }
 }
@@ -172,7 +176,8 @@ impl Relay {
         if rows.is_empty() {
             return Ok(false);
         }
-        let (acked, error) = batch::publish(&self.producer, &self.topics, &rows).await;
+        let (acked, error) =
+            batch::publish(&self.producer, &self.topics, &rows, &self.config.faults).await;
         // Re-check ownership before marking: had the lanes been lost meanwhile, another relay
         // may already be publishing them, and the rows stay for it to (re)publish.
         if acked > 0 && self.lanes.still_owned().await {

@@ -1,8 +1,10 @@
 //! A built-in simulated payment provider with test card tokens in the style of public payment
 //! APIs. Every call carries an idempotency key: the same key always gets the first outcome and
 //! never a second charge. It keeps its ledger in `provider_operations` and is called on its own
-//! connection, outside the caller's transaction, as an external API would be.
+//! connection, outside the caller's transaction, as an external API would be. The
+//! `payment_slow_ms` and `payment_unreachable` fault flags make it slow or silent.
 
+use faults::Faults;
 use sqlx::PgPool;
 use uuid::Uuid;
 
@@ -21,6 +23,16 @@ pub enum ProviderError {
     Transient(&'static str),
     #[error("provider unreachable: {0}")]
     Unreachable(#[from] sqlx::Error),
+    /// No answer at all (the `payment_unreachable` fault flag): an outage, like `Unreachable`.
+    #[error("provider unreachable: {0}")]
+    NoAnswer(&'static str),
+}
+
+/// The client of the provider: its ledger, and the fault flags.
+#[derive(Debug, Clone)]
+pub struct Provider {
+    db: PgPool,
+    faults: Faults,
 }
 
 fn outcome_of(card_token: &str) -> Result<Authorization, ProviderError> {
@@ -36,8 +48,41 @@ fn outcome_of(card_token: &str) -> Result<Authorization, ProviderError> {
     }
 }
 
-/// Authorizes `amount_minor` on `card_token`, idempotently by `payment_id`.
-pub async fn authorize(
+impl Provider {
+    pub fn new(db: PgPool, faults: Faults) -> Self {
+        Self { db, faults }
+    }
+
+    /// Authorizes `amount_minor` on `card_token`, idempotently by `payment_id`.
+    pub async fn authorize(
+        &self,
+        payment_id: Uuid,
+        card_token: &str,
+        amount_minor: i64,
+        currency: &str,
+    ) -> Result<Authorization, ProviderError> {
+        self.injected_faults().await?;
+        authorize(&self.db, payment_id, card_token, amount_minor, currency).await
+    }
+
+    /// Refunds (voids) the approved authorization of `payment_id`, if there is one,
+    /// idempotently. Returns whether an authorization was refunded (now or before).
+    pub async fn refund(&self, payment_id: Uuid) -> Result<bool, ProviderError> {
+        self.injected_faults().await?;
+        refund(&self.db, payment_id).await
+    }
+
+    /// What the fault flags do before a call reaches the provider: a delay, or no answer.
+    async fn injected_faults(&self) -> Result<(), ProviderError> {
+        self.faults.payment_delay().await;
+        if self.faults.payment_unreachable() {
+            return Err(ProviderError::NoAnswer("payment_unreachable fault flag"));
+        }
+        Ok(())
+    }
+}
+
+async fn authorize(
     db: &PgPool,
     payment_id: Uuid,
     card_token: &str,
@@ -72,9 +117,7 @@ pub async fn authorize(
     })
 }
 
-/// Refunds (voids) the approved authorization of `payment_id`, if there is one, idempotently.
-/// Returns whether an authorization was refunded (now or before).
-pub async fn refund(db: &PgPool, payment_id: Uuid) -> Result<bool, ProviderError> {
+async fn refund(db: &PgPool, payment_id: Uuid) -> Result<bool, ProviderError> {
     let refunded: bool = sqlx::query_scalar(
         "WITH authorization_ AS (
              SELECT amount_minor, currency FROM provider_operations

@@ -10,15 +10,20 @@ pub async fn live() -> HealthReport {
     health::live()
 }
 
-/// Ready for traffic: Postgres and Redis answer, and the process is not draining.
+/// Ready for traffic: Postgres and Redis answer, the process is not draining, and the
+/// `fail_readiness` fault flag is off.
 #[utoipa::path(get, path = "/health/ready", tag = "health", responses(
     (status = 200, description = "Ready", body = HealthReport),
-    (status = 503, description = "A dependency is down, or the process is draining", body = HealthReport),
+    (status = 503, description = "A dependency is down, the process is draining, or the `fail_readiness` fault flag is set", body = HealthReport),
 ))]
 pub async fn ready(State(state): State<AppState>) -> HealthReport {
     let (postgres, redis) = tokio::join!(
         health::check(async { sqlx::query("SELECT 1").execute(&state.db).await.map(drop) }),
         health::check(state.sessions.ping()),
     );
-    health::ready(&state.draining, &[("postgres", postgres), ("redis", redis)])
+    health::ready(
+        &state.draining,
+        &state.faults,
+        &[("postgres", postgres), ("redis", redis)],
+    )
 }

@@ -12,16 +12,17 @@ pub mod sweeper;
 use consumer::{Envelope, Handler, HandlerError};
 use events::{CancelReason, EventData, OrderCancelled, OrderConfirmed, OrderPlaced};
 use outbox::TraceContext;
-use sqlx::{PgPool, Postgres, Transaction};
+use sqlx::{Postgres, Transaction};
 
+use crate::payments::provider::Provider;
 use crate::store::checkouts;
 use crate::store::sessions::SessionStore;
 
 /// The consumer group's handler.
 #[derive(Debug, Clone)]
 pub struct CheckoutSaga {
-    /// For provider calls, which run outside the handler's transaction.
-    pub db: PgPool,
+    /// Called outside the handler's transaction, as an external API would be.
+    pub provider: Provider,
     pub sessions: SessionStore,
 }
 
@@ -40,7 +41,9 @@ impl Handler for CheckoutSaga {
         // The consumer's process span continues the event's trace: what this writes carries it on.
         let trace = TraceContext::current();
         match event.event_type.as_str() {
-            OrderPlaced::TYPE => payment::authorize(&self.db, tx, &event.data()?, &trace).await,
+            OrderPlaced::TYPE => {
+                payment::authorize(&self.provider, tx, &event.data()?, &trace).await
+            }
             OrderConfirmed::TYPE => self.complete(tx, &event.data()?).await,
             OrderCancelled::TYPE => self.cancelled(tx, &event.data()?, &trace).await,
             other => Err(HandlerError::Failed(format!("{other} is not handled"))),
@@ -72,7 +75,7 @@ impl CheckoutSaga {
         cancelled: &OrderCancelled,
         trace: &TraceContext,
     ) -> Result<(), HandlerError> {
-        payment::refund(&self.db, tx, cancelled, trace).await?;
+        payment::refund(&self.provider, tx, cancelled, trace).await?;
         let reason = match cancelled.reason {
             CancelReason::PaymentDeclined => "declined",
             CancelReason::CustomerRequested => "cancelled",

@@ -6,10 +6,10 @@ use chrono::Utc;
 use consumer::HandlerError;
 use events::{OrderCancelled, OrderPlaced, PaymentAuthorized, PaymentDeclined, PaymentRefunded};
 use outbox::TraceContext;
-use sqlx::{PgPool, Postgres, Transaction};
+use sqlx::{Postgres, Transaction};
 
 use crate::payments::payment_id;
-use crate::payments::provider::{self, Authorization, ProviderError};
+use crate::payments::provider::{Authorization, Provider, ProviderError};
 use crate::payments::store::{self as payments, NewPayment};
 use crate::store::checkouts;
 
@@ -20,13 +20,14 @@ impl From<ProviderError> for HandlerError {
     fn from(e: ProviderError) -> Self {
         match e {
             ProviderError::Unreachable(e) => e.into(),
+            ProviderError::NoAnswer(why) => HandlerError::Unavailable(why.to_owned()),
             ProviderError::Transient(why) => HandlerError::Failed(why.to_owned()),
         }
     }
 }
 
 pub async fn authorize(
-    db: &PgPool,
+    provider: &Provider,
     tx: &mut Transaction<'static, Postgres>,
     placed: &OrderPlaced,
     trace: &TraceContext,
@@ -47,7 +48,7 @@ pub async fn authorize(
         return Ok(());
     }
     let id = payment_id(placed.order_id);
-    let (decision, attempts) = call_provider(db, id, &checkout.card_token, placed).await?;
+    let (decision, attempts) = call_provider(provider, id, &checkout.card_token, placed).await?;
     let (status, reason) = match &decision {
         Authorization::Approved => ("AUTHORIZED", None),
         Authorization::Declined { reason } => ("DECLINED", Some(reason.as_str())),
@@ -97,13 +98,16 @@ pub async fn authorize(
 /// Calls the provider, retrying transient errors with its own attempt count; after
 /// [`MAX_PROVIDER_ATTEMPTS`] the payment is declined (`processing_error`).
 async fn call_provider(
-    db: &PgPool,
+    provider: &Provider,
     id: uuid::Uuid,
     card_token: &str,
     placed: &OrderPlaced,
 ) -> Result<(Authorization, i32), HandlerError> {
     for attempt in 1..=MAX_PROVIDER_ATTEMPTS {
-        match provider::authorize(db, id, card_token, placed.total_minor, &placed.currency).await {
+        match provider
+            .authorize(id, card_token, placed.total_minor, &placed.currency)
+            .await
+        {
             Ok(decision) => return Ok((decision, attempt)),
             Err(ProviderError::Transient(why)) => {
                 tracing::warn!(payment_id = %id, attempt, why, "transient provider error");
@@ -128,13 +132,13 @@ async fn call_provider(
 /// a crash (or a dead-lettered step) between the provider's answer and the record must not
 /// leave money held for a cancelled order.
 pub async fn refund(
-    db: &PgPool,
+    provider: &Provider,
     tx: &mut Transaction<'static, Postgres>,
     cancelled: &OrderCancelled,
     trace: &TraceContext,
 ) -> Result<(), HandlerError> {
     let Some(payment) = payments::find_by_order(&mut **tx, cancelled.order_id).await? else {
-        if provider::refund(db, payment_id(cancelled.order_id)).await? {
+        if provider.refund(payment_id(cancelled.order_id)).await? {
             tracing::warn!(order_id = %cancelled.order_id, "voided an authorization that had no payment record");
         }
         return Ok(());
@@ -142,7 +146,7 @@ pub async fn refund(
     if payment.status != "AUTHORIZED" {
         return Ok(());
     }
-    provider::refund(db, payment.id).await?;
+    provider.refund(payment.id).await?;
     if payments::mark_refunded(tx, payment.id).await? {
         let event = PaymentRefunded {
             payment_id: payment.id,

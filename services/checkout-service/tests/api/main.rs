@@ -3,6 +3,7 @@
 
 mod cart;
 mod checkouts;
+mod faults;
 mod helpers;
 mod outages;
 mod service;

@@ -42,6 +42,7 @@ async fn the_openapi_document_is_3_1_and_lists_every_route() {
         "/v1/checkouts",
         "/v1/checkouts/{id}",
         "/health/ready",
+        "/v1/admin/faults",
     ] {
         assert!(
             doc["paths"][path].is_object(),

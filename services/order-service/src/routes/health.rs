@@ -10,13 +10,14 @@ pub async fn live() -> HealthReport {
     health::live()
 }
 
-/// Ready for traffic: Postgres answers and the process is not draining.
+/// Ready for traffic: Postgres answers, the process is not draining, and the `fail_readiness`
+/// fault flag is off.
 #[utoipa::path(get, path = "/health/ready", tag = "health", responses(
     (status = 200, description = "Ready", body = HealthReport),
-    (status = 503, description = "Postgres is down, or the process is draining", body = HealthReport),
+    (status = 503, description = "Postgres is down, the process is draining, or the `fail_readiness` fault flag is set", body = HealthReport),
 ))]
 pub async fn ready(State(state): State<AppState>) -> HealthReport {
     let postgres =
         health::check(async { sqlx::query("SELECT 1").execute(&state.db).await.map(drop) }).await;
-    health::ready(&state.draining, &[("postgres", postgres)])
+    health::ready(&state.draining, &state.faults, &[("postgres", postgres)])
 }

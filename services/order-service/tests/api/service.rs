@@ -26,6 +26,7 @@ async fn the_openapi_document_is_3_1_and_lists_every_route() {
         "/v1/orders/{id}/cancel",
         "/health/live",
         "/health/ready",
+        "/v1/admin/faults",
     ] {
         assert!(doc["paths"][path].is_object(), "{path} missing");
     }
@@ -89,4 +90,42 @@ async fn postgres_down_is_a_503_and_the_service_recovers_by_itself() {
         .await
         .expect("request");
     assert_eq!(response.status(), 200);
+}
+
+#[tokio::test]
+async fn the_fail_readiness_flag_set_by_an_admin_fails_readiness_until_cleared() {
+    let app = spawn_app().await;
+    let put = |token: String, body: serde_json::Value| {
+        app.client
+            .put(app.url("/v1/admin/faults"))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+    };
+
+    let refused = put(
+        app.token("alice"),
+        serde_json::json!({ "fail_readiness": true }),
+    )
+    .await
+    .expect("request");
+    let ready_after_refusal = ready_status(&app).await;
+    let set = put(
+        app.admin_token(),
+        serde_json::json!({ "fail_readiness": true }),
+    )
+    .await
+    .expect("request");
+    let failing = ready_status(&app).await;
+    let cleared = put(app.admin_token(), serde_json::json!({}))
+        .await
+        .expect("request");
+    let restored = ready_status(&app).await;
+
+    assert_problem(refused, 403, "admin_required").await;
+    assert_eq!(ready_after_refusal, 200);
+    assert_eq!(set.status(), 200);
+    assert_eq!(failing, 503);
+    assert_eq!(cleared.status(), 200);
+    assert_eq!(restored, 200);
 }
