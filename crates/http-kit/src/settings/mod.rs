@@ -13,6 +13,8 @@ use std::time::Duration;
 
 use secrecy::{ExposeSecret, SecretString};
 
+use crate::rate_limit::RateLimitSettings;
+
 /// Why the settings could not be loaded: every bad variable, each named.
 #[derive(Debug, thiserror::Error)]
 #[error("invalid configuration:\n  {}", .0.join("\n  "))]
@@ -159,6 +161,7 @@ pub struct CommonSettings {
     pub log_format: telemetry::LogFormat,
     /// Where traces go (OTLP/HTTP); `None`: not exported.
     pub otlp_endpoint: Option<String>,
+    pub rate_limit: RateLimitSettings,
 }
 
 impl CommonSettings {
@@ -189,6 +192,20 @@ impl CommonSettings {
         let otlp_endpoint = env
             .string("OTEL_EXPORTER_OTLP_ENDPOINT")
             .filter(|e| !e.trim().is_empty());
+        let writes_per_second = env.parse_checked("RATE_LIMIT_WRITES_PER_SECOND", |n: &f64| {
+            if n.is_finite() && (0.0..=1e6).contains(n) {
+                Ok(())
+            } else {
+                Err("must be a number from 0 (no limit) to 1000000")
+            }
+        });
+        let burst = env.parse_checked("RATE_LIMIT_BURST", |n: &u32| {
+            if (1..=1_000_000).contains(n) {
+                Ok(())
+            } else {
+                Err("must be between 1 and 1000000")
+            }
+        });
         let service_name = service_name
             .filter(|n| !n.is_empty())
             .unwrap_or_else(|| binary_name.to_owned());
@@ -201,6 +218,10 @@ impl CommonSettings {
             service_name,
             log_format: log_format?,
             otlp_endpoint,
+            rate_limit: RateLimitSettings {
+                writes_per_second: writes_per_second?,
+                burst: burst?,
+            },
         })
     }
 }
@@ -249,6 +270,40 @@ mod tests {
         assert!(CommonSettings::read(&mut env, "order-service").is_none());
         let message = env.finish().expect_err("must fail").to_string();
         assert!(message.contains("DATABASE_URL: required"), "{message}");
+    }
+
+    #[test]
+    fn the_write_limit_defaults_to_on_and_zero_turns_it_off() {
+        let mut env = Env::from_pairs([
+            ("DATABASE_URL", "postgres://x/y"),
+            ("AUTH_JWT_SECRET", SECRET),
+        ]);
+        let common = CommonSettings::read(&mut env, "order-service").expect("valid");
+        assert!(common.rate_limit.writes_per_second > 0.0);
+        let mut env = Env::from_pairs([
+            ("DATABASE_URL", "postgres://x/y"),
+            ("AUTH_JWT_SECRET", SECRET),
+            ("RATE_LIMIT_WRITES_PER_SECOND", "0"),
+        ]);
+        let common = CommonSettings::read(&mut env, "order-service").expect("valid");
+        assert_eq!(common.rate_limit.writes_per_second, 0.0);
+    }
+
+    #[test]
+    fn a_negative_write_rate_or_an_empty_burst_is_refused_by_name() {
+        let mut env = Env::from_pairs([
+            ("DATABASE_URL", "postgres://x/y"),
+            ("AUTH_JWT_SECRET", SECRET),
+            ("RATE_LIMIT_WRITES_PER_SECOND", "-1"),
+            ("RATE_LIMIT_BURST", "0"),
+        ]);
+        assert!(CommonSettings::read(&mut env, "order-service").is_none());
+        let message = env.finish().expect_err("must fail").to_string();
+        assert!(
+            message.contains("RATE_LIMIT_WRITES_PER_SECOND"),
+            "{message}"
+        );
+        assert!(message.contains("RATE_LIMIT_BURST"), "{message}");
     }
 
     #[test]
