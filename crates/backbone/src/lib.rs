@@ -179,6 +179,8 @@ pub async fn run_relay_process(
         http_kit::layers::apply(
             router.merge(metrics::router(registry, &db, &common.service_name)),
             http_metrics,
+            // The relay process serves only health and metrics: nothing to write.
+            None,
         ),
         shutdown,
         draining,

@@ -2,6 +2,7 @@
 //! closed-loop (for the most throughput) or open-loop at a fixed rate (for latency).
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -13,19 +14,26 @@ use uuid::Uuid;
 
 use crate::histogram::Latencies;
 
-/// The one customer every bench checkout belongs to.
-const CUSTOMER: &str = "bench";
+/// Customers the checkouts are spread over, round robin: real traffic comes from many, and
+/// each stays far under the per-client write limit (`RATE_LIMIT_WRITES_PER_SECOND`) at the
+/// few thousand writes per second a run sends.
+const CUSTOMERS: usize = 64;
 const SKU: &str = "KB-001";
 
 #[derive(Debug, Clone)]
 pub struct Driver {
     client: reqwest::Client,
     base_url: String,
-    bearer: String,
+    /// `Bearer <token>` of each customer.
+    bearers: Arc<[String]>,
+    next_customer: Arc<AtomicUsize>,
 }
 
+/// A filled cart: its session and the index of the customer it is bound to.
+pub type Cart = (Uuid, usize);
+
 /// Sessions whose carts are filled, each checked out once.
-pub type Sessions = Arc<Mutex<VecDeque<Uuid>>>;
+pub type Sessions = Arc<Mutex<VecDeque<Cart>>>;
 
 /// What one timed phase did.
 #[derive(Debug, Default)]
@@ -62,10 +70,13 @@ impl Driver {
         Ok(Self {
             client,
             base_url: base_url.to_owned(),
-            bearer: format!(
-                "Bearer {}",
-                keys.issue(CUSTOMER, false, Duration::from_secs(3600))
-            ),
+            bearers: (0..CUSTOMERS)
+                .map(|i| {
+                    let token = keys.issue(&format!("bench-{i}"), false, Duration::from_secs(3600));
+                    format!("Bearer {token}")
+                })
+                .collect(),
+            next_customer: Arc::default(),
         })
     }
 
@@ -96,15 +107,17 @@ impl Driver {
         Ok(sessions)
     }
 
-    async fn fill_one(&self) -> anyhow::Result<Uuid> {
+    async fn fill_one(&self) -> anyhow::Result<Cart> {
         #[derive(serde::Deserialize)]
         struct Created {
             session_id: Uuid,
         }
+        let customer = self.next_customer.fetch_add(1, Ordering::Relaxed) % CUSTOMERS;
+        let bearer = &self.bearers[customer];
         let created: Created = self
             .client
             .post(format!("{}/v1/sessions", self.base_url))
-            .header("authorization", &self.bearer)
+            .header("authorization", bearer)
             .send()
             .await?
             .error_for_status()?
@@ -112,18 +125,18 @@ impl Driver {
             .await?;
         self.client
             .put(format!("{}/v1/cart/items/{SKU}", self.base_url))
-            .header("authorization", &self.bearer)
+            .header("authorization", bearer)
             .header("x-session-id", created.session_id.to_string())
             .json(&serde_json::json!({ "quantity": 1 }))
             .send()
             .await?
             .error_for_status()
             .context("filling a cart")?;
-        Ok(created.session_id)
+        Ok((created.session_id, customer))
     }
 
     /// Submits one checkout; `Some(id)` when it was accepted (202).
-    pub async fn checkout(&self, session: Uuid) -> Option<Uuid> {
+    pub async fn checkout(&self, (session, customer): Cart) -> Option<Uuid> {
         #[derive(serde::Deserialize)]
         struct Accepted {
             checkout_id: Uuid,
@@ -131,7 +144,7 @@ impl Driver {
         let response = self
             .client
             .post(format!("{}/v1/checkouts", self.base_url))
-            .header("authorization", &self.bearer)
+            .header("authorization", &self.bearers[customer])
             .header("x-session-id", session.to_string())
             .header("idempotency-key", Uuid::new_v4().to_string())
             .json(&serde_json::json!({ "payment": { "card_token": "tok_visa" } }))

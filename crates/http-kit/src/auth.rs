@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use axum::extract::{FromRef, FromRequestParts, OptionalFromRequestParts};
+use axum::http::HeaderMap;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
@@ -116,8 +117,10 @@ impl Caller {
     }
 }
 
-fn bearer(parts: &Parts) -> Result<Option<&str>, Problem> {
-    let Some(value) = parts.headers.get(AUTHORIZATION) else {
+/// The token of `Authorization: Bearer <token>`; `None` without the header, a 401 problem
+/// when it is not a bearer token.
+pub fn bearer_token(headers: &HeaderMap) -> Result<Option<&str>, Problem> {
+    let Some(value) = headers.get(AUTHORIZATION) else {
         return Ok(None);
     };
     let malformed = || {
@@ -143,7 +146,7 @@ where
     type Rejection = Problem;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        match bearer(parts)? {
+        match bearer_token(&parts.headers)? {
             Some(token) => JwtKeys::from_ref(state).verify(token),
             None => Err(Problem::unauthorized(
                 "missing_token",
@@ -165,7 +168,7 @@ where
         parts: &mut Parts,
         state: &S,
     ) -> Result<Option<Self>, Self::Rejection> {
-        match bearer(parts)? {
+        match bearer_token(&parts.headers)? {
             Some(token) => JwtKeys::from_ref(state).verify(token).map(Some),
             None => Ok(None),
         }

@@ -1,5 +1,6 @@
 //! The middleware every service wears, and the server loop with graceful shutdown.
 
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use axum::Router;
@@ -17,14 +18,15 @@ use tower_http::trace::TraceLayer;
 use tracing::Span;
 
 use crate::health::Draining;
+use crate::limits;
 use crate::metrics::HttpMetrics;
 use crate::problem::{self, Problem};
+use crate::rate_limit::WriteLimiter;
 
 /// Request and response header carrying the request id.
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
-/// Largest request body accepted (bigger is 413).
-pub const BODY_LIMIT_BYTES: usize = 64 * 1024;
+pub use crate::limits::BODY_LIMIT_BYTES;
 
 #[derive(Debug, Clone, Copy)]
 struct UuidV7RequestId;
@@ -36,13 +38,24 @@ impl MakeRequestId for UuidV7RequestId {
     }
 }
 
-/// Adds problem+json fallbacks, the body limit, RED metrics per route, request ids (accepted
-/// or generated, always echoed), one span per request named by its matched route (continuing
-/// an incoming `traceparent`), and panics answered as 500s.
-pub fn apply(router: Router, metrics: HttpMetrics) -> Router {
-    router
+/// Adds problem+json fallbacks, the per-client write limit (`None`: off), the size limits of
+/// `crate::limits`, RED metrics per route, request ids (accepted or generated, always echoed),
+/// one span per request named by its matched route (continuing an incoming `traceparent`),
+/// and panics answered as 500s.
+pub fn apply(router: Router, metrics: HttpMetrics, writes: Option<WriteLimiter>) -> Router {
+    let router = router
         .fallback(problem::route_not_found)
-        .method_not_allowed_fallback(problem::method_not_allowed)
+        .method_not_allowed_fallback(problem::method_not_allowed);
+    // Innermost first: the size checks run before a write takes a token, and both outcomes are
+    // still counted in the metrics and traced.
+    let router = match writes {
+        Some(limiter) => router.layer(axum::middleware::from_fn(move |request, next| {
+            limiter.clone().limit(request, next)
+        })),
+        None => router,
+    };
+    router
+        .layer(axum::middleware::from_fn(limits::check_head))
         .layer(axum::middleware::from_fn(move |request, next| {
             metrics.clone().track(request, next)
         }))
@@ -102,17 +115,21 @@ fn log_response<B>(response: &Response<B>, latency: Duration, span: &Span) {
 }
 
 /// Serves `router` until `shutdown` fires; then readiness turns false and in-flight requests
-/// finish before this returns.
+/// finish before this returns. Each request carries its peer address (`ConnectInfo`), which
+/// the write limit keys anonymous clients by.
 pub async fn serve(
     listener: TcpListener,
     router: Router,
     shutdown: CancellationToken,
     draining: Draining,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router)
-        .with_graceful_shutdown(async move {
-            shutdown.cancelled().await;
-            draining.start();
-        })
-        .await
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async move {
+        shutdown.cancelled().await;
+        draining.start();
+    })
+    .await
 }

@@ -6,9 +6,11 @@ pub mod error;
 pub mod extract;
 pub mod health;
 pub mod layers;
+pub mod limits;
 pub mod metrics;
 pub mod openapi;
 pub mod problem;
+pub mod rate_limit;
 pub mod settings;
 pub mod shutdown;
 

@@ -114,6 +114,21 @@ impl Problem {
         problem
     }
 
+    /// 429 with `Retry-After`: this client sent too many writes; it may try again after
+    /// `retry_after_secs`.
+    pub fn too_many_requests(retry_after_secs: u32) -> Self {
+        let mut problem = Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            "Too many requests",
+        )
+        .detail(format!(
+            "too many writes from this client; retry after {retry_after_secs} s"
+        ));
+        problem.retry_after_secs = Some(retry_after_secs);
+        problem
+    }
+
     /// 500 with no internal detail: the cause is logged, never sent.
     pub fn internal() -> Self {
         Self::new(
@@ -179,6 +194,14 @@ mod tests {
         let response = Problem::unavailable("postgres").into_response();
         assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
         assert_eq!(response.headers()[header::RETRY_AFTER], "2");
+        assert_eq!(response.headers()[header::CONTENT_TYPE], CONTENT_TYPE);
+    }
+
+    #[test]
+    fn too_many_requests_problem_tells_the_client_when_to_retry() {
+        let response = Problem::too_many_requests(7).into_response();
+        assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(response.headers()[header::RETRY_AFTER], "7");
         assert_eq!(response.headers()[header::CONTENT_TYPE], CONTENT_TYPE);
     }
 

@@ -174,6 +174,16 @@ pub async fn show(
     let (settings, topic) = (settings.clone(), topic.to_owned());
     tokio::task::spawn_blocking(move || {
         let consumer = reader(&settings)?;
+        // A topic or partition that does not exist holds no dead letter: not found, not an
+        // outage (asking the broker for its watermarks would fail as if Kafka were down).
+        let metadata = consumer.fetch_metadata(Some(&topic), READ_TIMEOUT)?;
+        let exists = metadata
+            .topics()
+            .iter()
+            .any(|t| t.partitions().iter().any(|p| p.id() == partition));
+        if !exists {
+            return Ok(None);
+        }
         let (low, high) = consumer.fetch_watermarks(&topic, partition, READ_TIMEOUT)?;
         if offset < low || offset >= high {
             return Ok(None);

@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+pub mod authz;
 mod proxy;
 
 pub use proxy::TcpProxy;

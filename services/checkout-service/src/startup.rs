@@ -8,6 +8,7 @@ use backbone::Backbone;
 use faults::Faults;
 use http_kit::auth::JwtKeys;
 use http_kit::health::Draining;
+use http_kit::rate_limit::WriteLimiter;
 use secrecy::ExposeSecret;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -63,6 +64,7 @@ impl Application {
         let mut registry = prometheus_client::registry::Registry::default();
         let http_metrics = http_kit::metrics::HttpMetrics::register(&mut registry);
         backbone.register_metrics(&mut registry);
+        let writes = WriteLimiter::new(common.rate_limit, keys.clone(), &mut registry);
         let backbone_routes =
             backbone::admin::router(backbone.admin(&db, keys.clone(), &settings.events)?).merge(
                 backbone::metrics::router(registry, &db, &common.service_name),
@@ -80,7 +82,7 @@ impl Application {
             .with_context(|| format!("cannot listen on HTTP_ADDR {}", common.http_addr))?;
         Ok(Self {
             listener,
-            router: routes::router(state.clone(), backbone_routes, http_metrics),
+            router: routes::router(state.clone(), backbone_routes, http_metrics, writes),
             state,
             backbone,
             idempotency_retention: settings.idempotency_retention,

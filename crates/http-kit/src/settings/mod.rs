@@ -13,6 +13,8 @@ use std::time::Duration;
 
 use secrecy::{ExposeSecret, SecretString};
 
+use crate::rate_limit::RateLimitSettings;
+
 /// Why the settings could not be loaded: every bad variable, each named.
 #[derive(Debug, thiserror::Error)]
 #[error("invalid configuration:\n  {}", .0.join("\n  "))]
@@ -161,6 +163,7 @@ pub struct CommonSettings {
     pub otlp_endpoint: Option<String>,
     /// The fault flags at start (`FAULT_FLAGS`); all off by default.
     pub fault_flags: faults::FaultFlags,
+    pub rate_limit: RateLimitSettings,
 }
 
 impl CommonSettings {
@@ -192,6 +195,20 @@ impl CommonSettings {
             .string("OTEL_EXPORTER_OTLP_ENDPOINT")
             .filter(|e| !e.trim().is_empty());
         let fault_flags = env.parse("FAULT_FLAGS");
+        let writes_per_second = env.parse_checked("RATE_LIMIT_WRITES_PER_SECOND", |n: &f64| {
+            if n.is_finite() && (0.0..=1e6).contains(n) {
+                Ok(())
+            } else {
+                Err("must be a number from 0 (no limit) to 1000000")
+            }
+        });
+        let burst = env.parse_checked("RATE_LIMIT_BURST", |n: &u32| {
+            if (1..=1_000_000).contains(n) {
+                Ok(())
+            } else {
+                Err("must be between 1 and 1000000")
+            }
+        });
         let service_name = service_name
             .filter(|n| !n.is_empty())
             .unwrap_or_else(|| binary_name.to_owned());
@@ -205,6 +222,10 @@ impl CommonSettings {
             log_format: log_format?,
             otlp_endpoint,
             fault_flags: fault_flags?,
+            rate_limit: RateLimitSettings {
+                writes_per_second: writes_per_second?,
+                burst: burst?,
+            },
         })
     }
 }
@@ -273,6 +294,40 @@ mod tests {
         assert!(CommonSettings::read(&mut env, "order-service").is_none());
         let message = env.finish().expect_err("must fail").to_string();
         assert!(message.contains("DATABASE_URL: required"), "{message}");
+    }
+
+    #[test]
+    fn the_write_limit_defaults_to_on_and_zero_turns_it_off() {
+        let mut env = Env::from_pairs([
+            ("DATABASE_URL", "postgres://x/y"),
+            ("AUTH_JWT_SECRET", SECRET),
+        ]);
+        let common = CommonSettings::read(&mut env, "order-service").expect("valid");
+        assert!(common.rate_limit.writes_per_second > 0.0);
+        let mut env = Env::from_pairs([
+            ("DATABASE_URL", "postgres://x/y"),
+            ("AUTH_JWT_SECRET", SECRET),
+            ("RATE_LIMIT_WRITES_PER_SECOND", "0"),
+        ]);
+        let common = CommonSettings::read(&mut env, "order-service").expect("valid");
+        assert_eq!(common.rate_limit.writes_per_second, 0.0);
+    }
+
+    #[test]
+    fn a_negative_write_rate_or_an_empty_burst_is_refused_by_name() {
+        let mut env = Env::from_pairs([
+            ("DATABASE_URL", "postgres://x/y"),
+            ("AUTH_JWT_SECRET", SECRET),
+            ("RATE_LIMIT_WRITES_PER_SECOND", "-1"),
+            ("RATE_LIMIT_BURST", "0"),
+        ]);
+        assert!(CommonSettings::read(&mut env, "order-service").is_none());
+        let message = env.finish().expect_err("must fail").to_string();
+        assert!(
+            message.contains("RATE_LIMIT_WRITES_PER_SECOND"),
+            "{message}"
+        );
+        assert!(message.contains("RATE_LIMIT_BURST"), "{message}");
     }
 
     #[test]

@@ -55,6 +55,8 @@ pub const VARIABLES: &[Variable] = &[
     var("INBOX_RETENTION", Some("8d"), BOTH, "How long handled event ids are remembered: topic retention plus the replay window."),
     var("SAGA_TIMEOUT", Some("5m"), BOTH, "Age at which the sweeper ends a stuck saga: orders awaiting payment are cancelled; checkouts with no order fail after twice this."),
     var("FAULT_FLAGS", Some(""), BOTH, "Fault flags set at start, for demos and chaos runs: `name=value` pairs, comma-separated, from `payment_unreachable=true`, `payment_slow_ms=300`, `db_latency_ms=20`, `kafka_produce_fail_rate=0.2`, `fail_readiness=true` (empty: all off; change at run time with `PUT /v1/admin/faults`)."),
+    var("RATE_LIMIT_WRITES_PER_SECOND", Some("500"), BOTH, "Writes (`POST`, `PUT`, `PATCH`, `DELETE`) per second one client may send to one pod, on average; more is answered 429 with `Retry-After`. A client is its token's subject, else its IP address (an IPv6 /64). Per pod: the cluster allows this times the replicas (docs/adr/0005). `0`: no limit."),
+    var("RATE_LIMIT_BURST", Some("1000"), BOTH, "Writes one client may send at once after a quiet spell: the size of its token bucket."),
     var("OTEL_EXPORTER_OTLP_ENDPOINT", Some(""), BOTH, "OTLP/HTTP collector base URL for traces, e.g. `http://otel-collector:4318` (empty: no export)."),
     var("OTEL_SERVICE_NAME", Some(""), BOTH, "Service name in logs and traces (empty: the binary's name)."),
     var("LOG_FORMAT", Some("json"), BOTH, "`json` (one object per line) or `pretty`."),

@@ -6,13 +6,20 @@ pub(crate) mod orders;
 use axum::Router;
 use axum::routing::{get, post};
 use http_kit::metrics::HttpMetrics;
+use http_kit::rate_limit::WriteLimiter;
 
 use crate::openapi;
 use crate::state::AppState;
 
 /// Every route of order-service, with the shared middleware.
-/// `backbone` holds the operator and `/metrics` routes; `metrics` records every request.
-pub fn router(state: AppState, backbone: Router, metrics: HttpMetrics) -> Router {
+/// `backbone` holds the operator and `/metrics` routes; `metrics` records every request;
+/// `writes` limits each client's writes (`None`: no limit).
+pub fn router(
+    state: AppState,
+    backbone: Router,
+    metrics: HttpMetrics,
+    writes: Option<WriteLimiter>,
+) -> Router {
     let routes = Router::new()
         .route("/v1/orders", get(orders::list))
         .route("/v1/orders/{id}", get(orders::get))
@@ -22,5 +29,5 @@ pub fn router(state: AppState, backbone: Router, metrics: HttpMetrics) -> Router
         .route("/openapi.json", get(openapi::serve))
         .with_state(state)
         .merge(backbone);
-    http_kit::layers::apply(routes, metrics)
+    http_kit::layers::apply(routes, metrics, writes)
 }

@@ -3,7 +3,7 @@ use serde_json::Value;
 use order_service::domain::OrderStatus;
 use order_service::store::orders;
 
-use crate::helpers::{assert_problem, spawn_app};
+use crate::helpers::{assert_problem, spawn_app, spawn_app_with};
 
 #[tokio::test]
 async fn cancelling_a_pending_order_records_it_and_writes_order_cancelled_in_one_transaction() {
@@ -104,4 +104,25 @@ async fn racing_cancels_cancel_once() {
     statuses.sort_unstable();
     assert_eq!(statuses, [200, 409, 409, 409, 409, 409]);
     assert_eq!(outbox::rows_of(&app.db, id).await.expect("outbox").len(), 1);
+}
+
+#[tokio::test]
+async fn cancels_over_the_customers_write_burst_get_a_429_problem() {
+    let database_url = test_support::fresh_database().await;
+    let overrides = [
+        ("RATE_LIMIT_WRITES_PER_SECOND", "0.001"),
+        ("RATE_LIMIT_BURST", "1"),
+    ];
+    let app = spawn_app_with(&database_url, &database_url, &overrides).await;
+    let (first, second) = (
+        app.place_order("alice").await,
+        app.place_order("alice").await,
+    );
+    assert_eq!(app.cancel_as("alice", first).await.status(), 200);
+
+    let response = app.cancel_as("alice", second).await;
+
+    assert!(response.headers().contains_key("retry-after"));
+    assert_problem(response, 429, "rate_limited").await;
+    assert_eq!(app.cancel_as("bob", second).await.status(), 404);
 }

@@ -38,6 +38,15 @@ pub async fn spawn_app() -> TestApp {
 /// Starts the app on `app_database_url` (perhaps through a proxy); migrates and seeds through
 /// `direct_database_url`.
 pub async fn spawn_app_on(app_database_url: &str, direct_database_url: &str) -> TestApp {
+    spawn_app_with(app_database_url, direct_database_url, &[]).await
+}
+
+/// [`spawn_app_on`] with extra environment `overrides`.
+pub async fn spawn_app_with(
+    app_database_url: &str,
+    direct_database_url: &str,
+    overrides: &[(&str, &str)],
+) -> TestApp {
     if std::env::var("TEST_LOG").is_ok() {
         drop(telemetry::init(
             "order-service",
@@ -49,15 +58,16 @@ pub async fn spawn_app_on(app_database_url: &str, direct_database_url: &str) -> 
         test_support::kafka_brokers(),
         test_support::unique_topic_prefix(),
     );
-    let settings = Settings::from_env(Env::from_pairs([
+    let mut vars = vec![
         ("HTTP_ADDR", "127.0.0.1:0"),
         ("DATABASE_URL", app_database_url),
         ("AUTH_JWT_SECRET", SECRET),
         ("DB_ACQUIRE_TIMEOUT", "1s"),
         ("KAFKA_BROKERS", &brokers),
         ("KAFKA_TOPIC_PREFIX", &prefix),
-    ]))
-    .expect("test settings are valid");
+    ];
+    vars.extend_from_slice(overrides);
+    let settings = Settings::from_env(Env::from_pairs(vars)).expect("test settings are valid");
     let db = PgPool::connect(direct_database_url)
         .await
         .expect("connect to the test database");
