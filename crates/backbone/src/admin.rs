@@ -118,6 +118,7 @@ pub async fn status(
 
 /// Query of the dead-letter list.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListParams {
     /// Logical topic whose dead letters to list, e.g. `orderflow.order.v1`.
     pub topic: String,
