@@ -41,6 +41,7 @@ pub struct CartLineView {
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct SetQuantity {
     /// 1 to 99.
+    #[schema(minimum = 1, maximum = 99)]
     pub quantity: i64,
 }
 
@@ -94,7 +95,7 @@ pub async fn get(
 
 /// Sets the quantity of one SKU in the cart.
 #[utoipa::path(put, path = "/v1/cart/items/{sku}", tag = "cart", security((), ("bearer" = [])),
-    params(("sku" = String, Path, description = "Catalog SKU"), ("X-Session-Id" = Uuid, Header, description = "Session id (or the session_id cookie)")),
+    params(("sku" = String, Path, description = "Catalog SKU", pattern = r"^[A-Z0-9][A-Z0-9-]{0,31}$", example = "KB-001"), ("X-Session-Id" = Uuid, Header, description = "Session id (or the session_id cookie)")),
     request_body = SetQuantity,
     responses(
         (status = 200, description = "The updated cart", body = CartView),
@@ -132,7 +133,7 @@ pub async fn put_item(
 
 /// Removes one SKU from the cart (no error if it was not there).
 #[utoipa::path(delete, path = "/v1/cart/items/{sku}", tag = "cart", security((), ("bearer" = [])),
-    params(("sku" = String, Path, description = "Catalog SKU"), ("X-Session-Id" = Uuid, Header, description = "Session id (or the session_id cookie)")),
+    params(("sku" = String, Path, description = "Catalog SKU", pattern = r"^[A-Z0-9][A-Z0-9-]{0,31}$", example = "KB-001"), ("X-Session-Id" = Uuid, Header, description = "Session id (or the session_id cookie)")),
     responses(
         (status = 200, description = "The updated cart", body = CartView),
         (status = 400, description = "Malformed request", body = ProblemDetails, content_type = "application/problem+json"),

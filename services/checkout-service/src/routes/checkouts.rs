@@ -38,6 +38,7 @@ pub struct CheckoutRequest {
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct PaymentInput {
     /// A provider card token, e.g. `tok_visa`.
+    #[schema(pattern = r"^tok_[A-Za-z0-9_]{1,60}$", example = "tok_visa")]
     pub card_token: String,
 }
 
@@ -96,7 +97,8 @@ impl<S: Send + Sync> FromRequestParts<S> for IdempotencyKeyHeader {
 /// and its `checkout.submitted` event; the saga goes on asynchronously.
 #[utoipa::path(post, path = "/v1/checkouts", tag = "checkouts", security(("bearer" = [])),
     params(
-        ("Idempotency-Key" = String, Header, description = "Unique per intended checkout; a retry with the same key and body replays the response"),
+        ("Idempotency-Key" = String, Header, description = "Unique per intended checkout; a retry with the same key and body replays the response",
+            pattern = r"^[A-Za-z0-9._:-]{1,128}$"),
         ("X-Session-Id" = Uuid, Header, description = "Session id (or the session_id cookie)"),
     ),
     request_body = CheckoutRequest,
