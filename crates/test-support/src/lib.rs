@@ -101,3 +101,19 @@ pub fn openapi_parameter<'a>(
         .and_then(|params| params.iter().find(|p| p["name"] == name))
         .unwrap_or_else(|| panic!("{method} {path} declares no parameter {name:?}"))
 }
+
+/// Asserts that no two operations of an OpenAPI document share an `operationId` (the spec
+/// requires them unique; links and generated clients name operations by it).
+pub fn assert_operation_ids_are_unique(doc: &serde_json::Value) {
+    let mut seen = std::collections::HashMap::new();
+    for (template, operations) in doc["paths"].as_object().expect("paths") {
+        for (method, operation) in operations.as_object().expect("operations") {
+            let id = operation["operationId"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{method} {template} has no operationId"));
+            if let Some(other) = seen.insert(id.to_owned(), format!("{method} {template}")) {
+                panic!("operationId {id:?} of {method} {template} is also that of {other}");
+            }
+        }
+    }
+}

@@ -75,7 +75,7 @@ fn parse_sku(raw: &str) -> Result<Sku> {
 }
 
 /// Shows the session's cart.
-#[utoipa::path(get, path = "/v1/cart", tag = "cart", security((), ("bearer" = [])),
+#[utoipa::path(get, path = "/v1/cart", operation_id = "get_cart", tag = "cart", security((), ("bearer" = [])),
     params(("X-Session-Id" = Uuid, Header, description = "Session id (or the session_id cookie)")),
     responses(
         (status = 200, description = "The cart", body = CartView),
@@ -94,7 +94,7 @@ pub async fn get(
 }
 
 /// Sets the quantity of one SKU in the cart.
-#[utoipa::path(put, path = "/v1/cart/items/{sku}", tag = "cart", security((), ("bearer" = [])),
+#[utoipa::path(put, path = "/v1/cart/items/{sku}", operation_id = "put_cart_item", tag = "cart", security((), ("bearer" = [])),
     params(("sku" = String, Path, description = "Catalog SKU", pattern = r"^[A-Z0-9][A-Z0-9-]{0,31}$", example = "KB-001"), ("X-Session-Id" = Uuid, Header, description = "Session id (or the session_id cookie)")),
     request_body = SetQuantity,
     responses(
@@ -132,7 +132,7 @@ pub async fn put_item(
 }
 
 /// Removes one SKU from the cart (no error if it was not there).
-#[utoipa::path(delete, path = "/v1/cart/items/{sku}", tag = "cart", security((), ("bearer" = [])),
+#[utoipa::path(delete, path = "/v1/cart/items/{sku}", operation_id = "remove_cart_item", tag = "cart", security((), ("bearer" = [])),
     params(("sku" = String, Path, description = "Catalog SKU", pattern = r"^[A-Z0-9][A-Z0-9-]{0,31}$", example = "KB-001"), ("X-Session-Id" = Uuid, Header, description = "Session id (or the session_id cookie)")),
     responses(
         (status = 200, description = "The updated cart", body = CartView),
@@ -156,7 +156,7 @@ pub async fn remove_item(
 }
 
 /// Empties the cart.
-#[utoipa::path(delete, path = "/v1/cart", tag = "cart", security((), ("bearer" = [])),
+#[utoipa::path(delete, path = "/v1/cart", operation_id = "clear_cart", tag = "cart", security((), ("bearer" = [])),
     params(("X-Session-Id" = Uuid, Header, description = "Session id (or the session_id cookie)")),
     responses(
         (status = 200, description = "The emptied cart", body = CartView),
