@@ -3,7 +3,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 CARGO ?= cargo
 
-.PHONY: help up down test fmt lint lint-infra unit token logs dlq bench load load-smoke chaos
+.PHONY: help up down test fmt lint lint-infra unit token logs dlq bench load load-smoke chaos fuzz-api
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -40,6 +40,9 @@ load: ## k6 against a running `make up`: make load [SCENARIO=checkout|browse|ord
 
 load-smoke: ## Every k6 scenario in the smoke profile (CI runs it after make up)
 	@for s in checkout browse orders; do SCENARIO=$$s PROFILE=smoke scripts/load.sh || exit $$?; done
+
+fuzz-api: ## schemathesis against both services' OpenAPI on their own instances: no 5xx, nothing undeclared (FUZZ_EXAMPLES, FUZZ_SEED; target/fuzz/)
+	@scripts/fuzz-api.sh
 
 fmt: ## Format the code
 	$(CARGO) fmt --all

@@ -99,7 +99,7 @@ pub struct BackboneStatus {
 }
 
 /// Outbox backlog and oldest unpublished age, with the relay and consumer counters.
-#[utoipa::path(get, path = "/v1/admin/outbox", tag = "admin", security(("bearer" = [])), responses(
+#[utoipa::path(get, path = "/v1/admin/outbox", operation_id = "outbox_status", tag = "admin", security(("bearer" = [])), responses(
     (status = 200, description = "Backbone status", body = BackboneStatus),
     (status = 403, description = "Not an admin", body = ProblemDetails, content_type = "application/problem+json"),
     AuthProblems,
@@ -126,6 +126,7 @@ pub async fn status(
 
 /// Query of the dead-letter list.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListParams {
     /// Logical topic whose dead letters to list, e.g. `orderflow.order.v1`.
     pub topic: String,
@@ -159,7 +160,7 @@ fn kafka_problem(e: rdkafka::error::KafkaError) -> http_kit::Error {
 }
 
 /// Lists dead letters (oldest first per partition).
-#[utoipa::path(get, path = "/v1/admin/dead-letters", tag = "admin", security(("bearer" = [])), params(ListParams), responses(
+#[utoipa::path(get, path = "/v1/admin/dead-letters", operation_id = "list_dead_letters", tag = "admin", security(("bearer" = [])), params(ListParams), responses(
     (status = 200, description = "Dead letters", body = DeadLetterList),
     (status = 400, description = "Unknown topic", body = ProblemDetails, content_type = "application/problem+json"),
     (status = 403, description = "Not an admin", body = ProblemDetails, content_type = "application/problem+json"),
@@ -194,7 +195,7 @@ async fn find(state: &AdminState, topic: &str, partition: i32, offset: i64) -> R
 }
 
 /// Shows one dead letter with all its headers.
-#[utoipa::path(get, path = "/v1/admin/dead-letters/{topic}/{partition}/{offset}", tag = "admin", security(("bearer" = [])),
+#[utoipa::path(get, path = "/v1/admin/dead-letters/{topic}/{partition}/{offset}", operation_id = "show_dead_letter", tag = "admin", security(("bearer" = [])),
     params(("topic" = String, Path, description = "Logical topic"), ("partition" = i32, Path), ("offset" = i64, Path)),
     responses(
         (status = 200, description = "The dead letter", body = Object),
@@ -219,7 +220,7 @@ pub struct Replayed {
 }
 
 /// Produces a dead letter back to its original topic (fix the cause first).
-#[utoipa::path(post, path = "/v1/admin/dead-letters/{topic}/{partition}/{offset}/replay", tag = "admin", security(("bearer" = [])),
+#[utoipa::path(post, path = "/v1/admin/dead-letters/{topic}/{partition}/{offset}/replay", operation_id = "replay_dead_letter", tag = "admin", security(("bearer" = [])),
     params(("topic" = String, Path, description = "Logical topic"), ("partition" = i32, Path), ("offset" = i64, Path)),
     responses(
         (status = 202, description = "Replayed", body = Replayed),

@@ -7,6 +7,7 @@ use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::error::{KafkaError, KafkaResult};
 use rdkafka::message::{Header, Headers, Message, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::types::RDKafkaErrorCode;
 use rdkafka::{Offset, TopicPartitionList};
 use serde::Serialize;
 
@@ -171,6 +172,10 @@ pub async fn show(
     partition: i32,
     offset: i64,
 ) -> KafkaResult<Option<DeadLetter>> {
+    // No partition has a negative number; librdkafka reads -1 as "any partition".
+    if partition < 0 {
+        return Ok(None);
+    }
     let (settings, topic) = (settings.clone(), topic.to_owned());
     tokio::task::spawn_blocking(move || {
         let consumer = reader(&settings)?;
@@ -209,7 +214,7 @@ pub async fn replay(producer: &FutureProducer, letter: &DeadLetter) -> KafkaResu
     let original = letter
         .header(ORIGINAL_TOPIC)
         .ok_or(KafkaError::MessageProduction(
-            rdkafka::types::RDKafkaErrorCode::InvalidRecord,
+            RDKafkaErrorCode::InvalidRecord,
         ))?
         .to_owned();
     let mut headers = OwnedHeaders::new();

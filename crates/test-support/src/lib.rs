@@ -69,3 +69,52 @@ pub async fn assert_problem(
     assert_eq!(body["status"], status);
     body
 }
+
+/// Asserts that every parameter an OpenAPI document declares `in: path` is a `{name}` of its
+/// route template: a query struct documented without `parameter_in = Query` lands in the path,
+/// where no client (and no fuzzer) ever sends it.
+pub fn assert_path_parameters_are_in_their_templates(doc: &serde_json::Value) {
+    let paths = doc["paths"].as_object().expect("paths");
+    for (template, operations) in paths {
+        for (method, operation) in operations.as_object().expect("operations") {
+            for parameter in operation["parameters"].as_array().into_iter().flatten() {
+                if parameter["in"] == "path" {
+                    let name = parameter["name"].as_str().expect("parameter name");
+                    assert!(
+                        template.contains(&format!("{{{name}}}")),
+                        "{method} {template} declares path parameter {name:?} that is not in its path"
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// The declared parameter `name` of `method path` in an OpenAPI document.
+pub fn openapi_parameter<'a>(
+    doc: &'a serde_json::Value,
+    method: &str,
+    path: &str,
+    name: &str,
+) -> &'a serde_json::Value {
+    doc["paths"][path][method]["parameters"]
+        .as_array()
+        .and_then(|params| params.iter().find(|p| p["name"] == name))
+        .unwrap_or_else(|| panic!("{method} {path} declares no parameter {name:?}"))
+}
+
+/// Asserts that no two operations of an OpenAPI document share an `operationId` (the spec
+/// requires them unique; links and generated clients name operations by it).
+pub fn assert_operation_ids_are_unique(doc: &serde_json::Value) {
+    let mut seen = std::collections::HashMap::new();
+    for (template, operations) in doc["paths"].as_object().expect("paths") {
+        for (method, operation) in operations.as_object().expect("operations") {
+            let id = operation["operationId"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{method} {template} has no operationId"));
+            if let Some(other) = seen.insert(id.to_owned(), format!("{method} {template}")) {
+                panic!("operationId {id:?} of {method} {template} is also that of {other}");
+            }
+        }
+    }
+}

@@ -41,6 +41,7 @@ pub struct CartLineView {
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct SetQuantity {
     /// 1 to 99.
+    #[schema(minimum = 1, maximum = 99)]
     pub quantity: i64,
 }
 
@@ -74,7 +75,7 @@ fn parse_sku(raw: &str) -> Result<Sku> {
 }
 
 /// Shows the session's cart.
-#[utoipa::path(get, path = "/v1/cart", tag = "cart", security((), ("bearer" = [])),
+#[utoipa::path(get, path = "/v1/cart", operation_id = "get_cart", tag = "cart", security((), ("bearer" = [])),
     params(("X-Session-Id" = Uuid, Header, description = "Session id (or the session_id cookie)")),
     responses(
         (status = 200, description = "The cart", body = CartView),
@@ -93,8 +94,8 @@ pub async fn get(
 }
 
 /// Sets the quantity of one SKU in the cart.
-#[utoipa::path(put, path = "/v1/cart/items/{sku}", tag = "cart", security((), ("bearer" = [])),
-    params(("sku" = String, Path, description = "Catalog SKU"), ("X-Session-Id" = Uuid, Header, description = "Session id (or the session_id cookie)")),
+#[utoipa::path(put, path = "/v1/cart/items/{sku}", operation_id = "put_cart_item", tag = "cart", security((), ("bearer" = [])),
+    params(("sku" = String, Path, description = "Catalog SKU", pattern = r"^[A-Z0-9][A-Z0-9-]{0,31}$", example = "KB-001"), ("X-Session-Id" = Uuid, Header, description = "Session id (or the session_id cookie)")),
     request_body = SetQuantity,
     responses(
         (status = 200, description = "The updated cart", body = CartView),
@@ -131,8 +132,8 @@ pub async fn put_item(
 }
 
 /// Removes one SKU from the cart (no error if it was not there).
-#[utoipa::path(delete, path = "/v1/cart/items/{sku}", tag = "cart", security((), ("bearer" = [])),
-    params(("sku" = String, Path, description = "Catalog SKU"), ("X-Session-Id" = Uuid, Header, description = "Session id (or the session_id cookie)")),
+#[utoipa::path(delete, path = "/v1/cart/items/{sku}", operation_id = "remove_cart_item", tag = "cart", security((), ("bearer" = [])),
+    params(("sku" = String, Path, description = "Catalog SKU", pattern = r"^[A-Z0-9][A-Z0-9-]{0,31}$", example = "KB-001"), ("X-Session-Id" = Uuid, Header, description = "Session id (or the session_id cookie)")),
     responses(
         (status = 200, description = "The updated cart", body = CartView),
         (status = 400, description = "Malformed request", body = ProblemDetails, content_type = "application/problem+json"),
@@ -155,7 +156,7 @@ pub async fn remove_item(
 }
 
 /// Empties the cart.
-#[utoipa::path(delete, path = "/v1/cart", tag = "cart", security((), ("bearer" = [])),
+#[utoipa::path(delete, path = "/v1/cart", operation_id = "clear_cart", tag = "cart", security((), ("bearer" = [])),
     params(("X-Session-Id" = Uuid, Header, description = "Session id (or the session_id cookie)")),
     responses(
         (status = 200, description = "The emptied cart", body = CartView),

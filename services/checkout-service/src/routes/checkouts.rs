@@ -38,6 +38,7 @@ pub struct CheckoutRequest {
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct PaymentInput {
     /// A provider card token, e.g. `tok_visa`.
+    #[schema(pattern = r"^tok_[A-Za-z0-9_]{1,60}$", example = "tok_visa")]
     pub card_token: String,
 }
 
@@ -94,9 +95,10 @@ impl<S: Send + Sync> FromRequestParts<S> for IdempotencyKeyHeader {
 
 /// Submits the session's cart. In one transaction: the idempotency key, the PENDING checkout
 /// and its `checkout.submitted` event; the saga goes on asynchronously.
-#[utoipa::path(post, path = "/v1/checkouts", tag = "checkouts", security(("bearer" = [])),
+#[utoipa::path(post, path = "/v1/checkouts", operation_id = "create_checkout", tag = "checkouts", security(("bearer" = [])),
     params(
-        ("Idempotency-Key" = String, Header, description = "Unique per intended checkout; a retry with the same key and body replays the response"),
+        ("Idempotency-Key" = String, Header, description = "Unique per intended checkout; a retry with the same key and body replays the response",
+            pattern = r"^[A-Za-z0-9._:-]{1,128}$"),
         ("X-Session-Id" = Uuid, Header, description = "Session id (or the session_id cookie)"),
     ),
     request_body = CheckoutRequest,
@@ -197,7 +199,7 @@ pub async fn create(
 }
 
 /// Shows a checkout; only its customer (or an admin) may see it.
-#[utoipa::path(get, path = "/v1/checkouts/{id}", tag = "checkouts", security(("bearer" = [])),
+#[utoipa::path(get, path = "/v1/checkouts/{id}", operation_id = "get_checkout", tag = "checkouts", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Checkout id")),
     responses(
         (status = 200, description = "The checkout", body = CheckoutView),

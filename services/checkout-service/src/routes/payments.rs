@@ -10,7 +10,7 @@ use crate::payments::store::{self, Payment};
 use crate::state::AppState;
 
 /// Shows the payment of an order; only its customer (or an admin) may see it.
-#[utoipa::path(get, path = "/v1/payments/{order_id}", tag = "payments", security(("bearer" = [])),
+#[utoipa::path(get, path = "/v1/payments/{order_id}", operation_id = "get_payment", tag = "payments", security(("bearer" = [])),
     params(("order_id" = Uuid, Path, description = "Order id")),
     responses(
         (status = 200, description = "The payment", body = Payment),

@@ -15,7 +15,7 @@ pub struct ProductList {
 }
 
 /// Lists the catalog with prices in minor units.
-#[utoipa::path(get, path = "/v1/products", tag = "catalog", responses(
+#[utoipa::path(get, path = "/v1/products", operation_id = "list_products", tag = "catalog", responses(
     (status = 200, description = "The catalog", body = ProductList),
     (status = 503, description = "Database unavailable", body = ProblemDetails, content_type = "application/problem+json"),
 ))]

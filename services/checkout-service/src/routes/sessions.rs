@@ -27,7 +27,7 @@ pub struct SessionCreated {
 }
 
 /// Creates a session for a cart, bound at once to the caller if a token is sent.
-#[utoipa::path(post, path = "/v1/sessions", tag = "sessions", security((), ("bearer" = [])), responses(
+#[utoipa::path(post, path = "/v1/sessions", operation_id = "create_session", tag = "sessions", security((), ("bearer" = [])), responses(
     (status = 201, description = "Created; the id is also set as an HttpOnly cookie", body = SessionCreated),
     AuthProblems,
 ))]

@@ -55,6 +55,46 @@ async fn the_openapi_document_is_3_1_and_lists_every_route() {
     );
 }
 
+/// The document states the rules the handlers enforce on SKUs, quantities, card tokens and
+/// idempotency keys, so a client (and `make fuzz-api`) can send valid input; it declares every
+/// parameter where it is really read; and (found by `make fuzz-api`, whose links took
+/// `GET /v1/payments/{order_id}` for `GET /v1/checkouts/{id}`: both were `get`) no two
+/// operations share an operationId.
+#[tokio::test]
+async fn the_openapi_document_states_the_input_rules() {
+    let app = spawn_app().await;
+    let doc: Value = app
+        .get("/openapi.json")
+        .send()
+        .await
+        .expect("request")
+        .json()
+        .await
+        .expect("json");
+
+    test_support::assert_path_parameters_are_in_their_templates(&doc);
+    test_support::assert_operation_ids_are_unique(&doc);
+    for method in ["put", "delete"] {
+        let sku = test_support::openapi_parameter(&doc, method, "/v1/cart/items/{sku}", "sku");
+        assert_eq!(sku["schema"]["pattern"], "^[A-Z0-9][A-Z0-9-]{0,31}$");
+    }
+    let key = test_support::openapi_parameter(&doc, "post", "/v1/checkouts", "Idempotency-Key");
+    assert_eq!(key["schema"]["pattern"], "^[A-Za-z0-9._:-]{1,128}$");
+    let schemas = &doc["components"]["schemas"];
+    assert_eq!(
+        schemas["SetQuantity"]["properties"]["quantity"]["minimum"],
+        1
+    );
+    assert_eq!(
+        schemas["SetQuantity"]["properties"]["quantity"]["maximum"],
+        99
+    );
+    assert_eq!(
+        schemas["PaymentInput"]["properties"]["card_token"]["pattern"],
+        "^tok_[A-Za-z0-9_]{1,60}$"
+    );
+}
+
 #[tokio::test]
 async fn a_request_id_is_generated_when_absent_and_echoed_when_sent() {
     let app = spawn_app().await;

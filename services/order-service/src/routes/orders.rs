@@ -57,8 +57,10 @@ pub struct OrderPage {
 
 /// Query of `GET /v1/orders`.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListParams {
     /// Page size, 1 to 100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<i64>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
@@ -95,7 +97,7 @@ fn not_found(id: Uuid) -> Problem {
 }
 
 /// Shows one order with its status history; only its customer (or an admin) may see it.
-#[utoipa::path(get, path = "/v1/orders/{id}", tag = "orders", security(("bearer" = [])),
+#[utoipa::path(get, path = "/v1/orders/{id}", operation_id = "get_order", tag = "orders", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Order id")),
     responses(
         (status = 200, description = "The order", body = OrderView),
@@ -117,7 +119,7 @@ pub async fn get(
 }
 
 /// Lists the caller's orders, newest first (an admin sees everyone's), with keyset pagination.
-#[utoipa::path(get, path = "/v1/orders", tag = "orders", security(("bearer" = [])), params(ListParams),
+#[utoipa::path(get, path = "/v1/orders", operation_id = "list_orders", tag = "orders", security(("bearer" = [])), params(ListParams),
     responses(
         (status = 200, description = "A page of orders", body = OrderPage),
         (status = 400, description = "Bad limit or cursor", body = ProblemDetails, content_type = "application/problem+json"),
@@ -166,7 +168,7 @@ pub async fn list(
 }
 
 /// Cancels an order (PENDING_PAYMENT or CONFIRMED); its payment is then voided or refunded.
-#[utoipa::path(post, path = "/v1/orders/{id}/cancel", tag = "orders", security(("bearer" = [])),
+#[utoipa::path(post, path = "/v1/orders/{id}/cancel", operation_id = "cancel_order", tag = "orders", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Order id")),
     responses(
         (status = 200, description = "The cancelled order", body = OrderView),

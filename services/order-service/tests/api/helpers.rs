@@ -3,6 +3,7 @@ use std::time::Duration;
 use events::OrderLine;
 use http_kit::auth::JwtKeys;
 use http_kit::settings::Env;
+use messaging::KafkaSettings;
 use order_service::settings::Settings;
 use order_service::startup::Application;
 use order_service::store::orders::{self, NewOrder};
@@ -20,6 +21,8 @@ pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
     pub db: PgPool,
+    /// The broker and the topic prefix of this test (its topics are not created).
+    pub kafka: KafkaSettings,
     keys: JwtKeys,
     shutdown: CancellationToken,
 }
@@ -80,6 +83,7 @@ pub async fn spawn_app_with(
         address,
         client: reqwest::Client::new(),
         db,
+        kafka: KafkaSettings::local(&brokers, &prefix),
         keys: JwtKeys::hs256(&SecretString::from(SECRET.to_owned())),
         shutdown,
     }

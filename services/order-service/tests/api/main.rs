@@ -1,6 +1,7 @@
 //! order-service tests: the data layer directly, and the API on port 0, each test on a fresh
 //! Postgres database.
 
+mod admin;
 mod authz;
 mod cancel;
 mod helpers;

@@ -43,6 +43,40 @@ async fn the_openapi_document_is_3_1_and_lists_every_route() {
     );
 }
 
+/// Found by `make fuzz-api`: the query of `GET /v1/orders` and of the dead-letter list were
+/// documented as path parameters (required, and in no path), so no client was told of them;
+/// and several operations shared an operationId (`get`, `list`), so the fuzzer's links (and any
+/// generated client) took one for another.
+#[tokio::test]
+async fn query_parameters_are_documented_in_the_query_and_operation_ids_are_unique() {
+    let app = spawn_app().await;
+    let doc: Value = app
+        .client
+        .get(app.url("/openapi.json"))
+        .send()
+        .await
+        .expect("request")
+        .json()
+        .await
+        .expect("json");
+
+    test_support::assert_path_parameters_are_in_their_templates(&doc);
+    test_support::assert_operation_ids_are_unique(&doc);
+    for (path, name, required) in [
+        ("/v1/orders", "limit", false),
+        ("/v1/orders", "cursor", false),
+        ("/v1/admin/dead-letters", "topic", true),
+        ("/v1/admin/dead-letters", "limit", false),
+    ] {
+        let parameter = test_support::openapi_parameter(&doc, "get", path, name);
+        assert_eq!(parameter["in"], "query", "{path} {name}");
+        assert_eq!(parameter["required"], required, "{path} {name}");
+    }
+    let limit = test_support::openapi_parameter(&doc, "get", "/v1/orders", "limit");
+    assert_eq!(limit["schema"]["minimum"], 1);
+    assert_eq!(limit["schema"]["maximum"], 100);
+}
+
 async fn ready_status(app: &crate::helpers::TestApp) -> u16 {
     app.client
         .get(app.url("/health/ready"))
