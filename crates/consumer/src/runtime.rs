@@ -255,18 +255,24 @@ impl<H: Handler> Consumer<H> {
                         self.stats.duplicates()
                     }
                     if outage > 0 {
-                        self.resume();
+                        tracing::info!(
+                            group = self.config.group,
+                            outage_attempts = outage,
+                            "dependency back; consuming again"
+                        );
                     }
                     return Outcome::Done;
                 }
                 Err(HandlerError::Unavailable(why)) => {
+                    // No pause of the partitions: this loop takes no new message meanwhile,
+                    // and librdkafka on tansu resumed a paused partition after the messages
+                    // it had fetched ahead, which were then never handled.
                     if outage == 0 {
                         tracing::warn!(
                             event_id = envelope.id,
                             why,
-                            "dependency unavailable; pausing until it is back"
+                            "dependency unavailable; retrying until it is back"
                         );
-                        self.pause();
                     }
                     outage += 1;
                     if !sleep_or_shutdown(self.backoff(outage), shutdown).await {
@@ -368,22 +374,6 @@ impl<H: Handler> Consumer<H> {
 
     fn backoff(&self, attempt: u32) -> Duration {
         retry::backoff(self.config.retry_base, self.config.retry_max, attempt)
-    }
-
-    fn pause(&self) {
-        if let Ok(assignment) = self.kafka.assignment() {
-            let _ = self.kafka.pause(&assignment);
-        }
-    }
-
-    fn resume(&self) {
-        if let Ok(assignment) = self.kafka.assignment() {
-            let _ = self.kafka.resume(&assignment);
-        }
-        tracing::info!(
-            group = self.config.group,
-            "dependency back; consuming again"
-        );
     }
 
     async fn purge_inbox(&self) {
