@@ -37,6 +37,8 @@ const ROWS: &[Row] = &[
     row("GET", "/openapi.json",                 [200, 200, 200, 200, 200, 200, 200]),
     row("GET", "/metrics",                      [200, 200, 200, 200, 200, 200, 200]),
     row("GET", "/v1/admin/outbox",              [401, 401, 401, 401, 403, 403, 200]),
+    row("GET", "/v1/admin/faults",              [401, 401, 401, 401, 403, 403, 200]),
+    row("PUT", "/v1/admin/faults",              [401, 401, 401, 401, 403, 403, 200]),
     row("GET", "/v1/admin/dead-letters?topic=orderflow.order.v1",
                                                 [401, 401, 401, 401, 403, 403, 200]),
     row("GET", "/v1/admin/dead-letters/{topic}/{partition}/{offset}",
@@ -143,6 +145,8 @@ async fn try_cell(app: &TestApp, row: &Row, who: Who, expected: u16) -> Option<S
     if row.method == "PUT" || row.method == "POST" {
         let body = if row.path.ends_with("{sku}") {
             json!({ "quantity": 1 })
+        } else if row.path == "/v1/admin/faults" {
+            json!({}) // every flag off: what the run already has
         } else {
             visa()
         };

@@ -31,6 +31,8 @@ const ROWS: &[Row] = &[
     row("GET", "/openapi.json",                 [200, 200, 200, 200, 200, 200, 200]),
     row("GET", "/metrics",                      [200, 200, 200, 200, 200, 200, 200]),
     row("GET", "/v1/admin/outbox",              [401, 401, 401, 401, 403, 403, 200]),
+    row("GET", "/v1/admin/faults",              [401, 401, 401, 401, 403, 403, 200]),
+    row("PUT", "/v1/admin/faults",              [401, 401, 401, 401, 403, 403, 200]),
     row("GET", "/v1/admin/dead-letters?topic=orderflow.checkout.v1",
                                                 [401, 401, 401, 401, 403, 403, 200]),
     row("GET", "/v1/admin/dead-letters/{topic}/{partition}/{offset}",
@@ -84,6 +86,9 @@ async fn try_cell(app: &TestApp, row: &Row, who: Who, expected: u16) -> Option<S
     let mut request = app.client.request(method, app.url(&path(row, order)));
     if let Some(value) = authorization(app, who, &owner) {
         request = request.header("Authorization", value);
+    }
+    if row.method == "PUT" {
+        request = request.json(&serde_json::json!({})); // the fault flags, every one off
     }
     let response = request.send().await.expect("request");
     let status = response.status().as_u16();
