@@ -67,6 +67,7 @@ async fn storm(config: &Config, world: &mut World) -> anyhow::Result<Report> {
         config.interval,
     );
     let client = load::Client::new(&world.checkout_url, world::JWT_SECRET)?;
+    world.send_poison().await?;
     let started = Instant::now();
     let stop = CancellationToken::new();
     let load = {
@@ -81,6 +82,12 @@ async fn storm(config: &Config, world: &mut World) -> anyhow::Result<Report> {
     let results = load.await.context("the load task")?;
     world.revive_the_dead().await;
     let mut report = Report::new(config, &results);
+    report.never_injected = config
+        .faults
+        .iter()
+        .filter(|f| !injections.iter().any(|d| d.fault == **f))
+        .map(ToString::to_string)
+        .collect();
     report.injections = injections;
     eprintln!(
         "chaos: load done ({} accepted); waiting for quiescence",

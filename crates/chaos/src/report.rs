@@ -23,6 +23,8 @@ pub struct Report {
     pub not_accepted: BTreeMap<String, u64>,
     pub client_retries: u64,
     pub injections: Vec<Done>,
+    /// Kinds of fault asked for (`CHAOS_FAULTS`) but never injected: the run proves less.
+    pub never_injected: Vec<String>,
     pub restarts: BTreeMap<String, u32>,
     pub unexpected_exits: Vec<String>,
     /// From the end of the load until every accepted checkout was final and the outboxes
@@ -56,6 +58,7 @@ impl Report {
             not_accepted: results.others(),
             client_retries: results.retries,
             injections: Vec::new(),
+            never_injected: Vec::new(),
             restarts: BTreeMap::new(),
             unexpected_exits: Vec::new(),
             settled_after_secs: None,
@@ -64,12 +67,13 @@ impl Report {
     }
 
     /// Broken guarantees, counting a run that never settled, a fault that could not be
-    /// done and a process that died by itself.
+    /// done or was never done, and a process that died by itself.
     pub fn breaches(&self) -> u64 {
         self.checks.iter().map(|c| c.breaches).sum::<u64>()
             + u64::from(self.settled_after_secs.is_none())
             + self.injections.iter().filter(|d| d.error.is_some()).count() as u64
             + self.unexpected_exits.len() as u64
+            + self.never_injected.len() as u64
     }
 
     pub fn markdown(&self) -> String {
@@ -98,7 +102,7 @@ impl Report {
         for done in &self.injections {
             let _ = writeln!(
                 out,
-                "| {:.1} | {:?} | {:.1} | {} |",
+                "| {:.1} | {} | {:.1} | {} |",
                 done.at_secs,
                 done.fault,
                 done.took_secs,
@@ -111,6 +115,13 @@ impl Report {
             .map(|(n, s)| format!("{n} {s}"))
             .collect();
         let _ = writeln!(out, "\nStarts per process: {}.", starts.join(", "));
+        if !self.never_injected.is_empty() {
+            let _ = writeln!(
+                out,
+                "- **never injected**: {}",
+                self.never_injected.join(", ")
+            );
+        }
         for exit in &self.unexpected_exits {
             let _ = writeln!(out, "- **unexpected exit**: {exit}");
         }

@@ -21,14 +21,22 @@ pub enum Fault {
     RestartRedis,
     /// [`LATENCY`] added each way to Postgres and to the broker for [`LATENCY_FOR`].
     NetworkLatency,
+    /// The payment provider unreachable for [`FLAG_FOR`] (the `payment_unreachable` fault
+    /// flag of checkout-service, set and cleared through its admin endpoint).
+    PaymentUnreachable,
+    /// Both relays fail [`PRODUCE_FAIL_RATE`] of their produce attempts for [`FLAG_FOR`]
+    /// (the `kafka_produce_fail_rate` fault flag).
+    ProduceFailures,
 }
 
 pub const BROKER_PAUSE: Duration = Duration::from_secs(10);
 pub const LATENCY: Duration = Duration::from_millis(25);
 pub const LATENCY_FOR: Duration = Duration::from_secs(10);
+pub const FLAG_FOR: Duration = Duration::from_secs(10);
+pub const PRODUCE_FAIL_RATE: f64 = 0.5;
 
 impl Fault {
-    pub const ALL: [Fault; 8] = [
+    pub const ALL: [Fault; 10] = [
         Fault::KillCheckoutService,
         Fault::KillOrderService,
         Fault::KillCheckoutRelay,
@@ -37,7 +45,17 @@ impl Fault {
         Fault::RestartPostgres,
         Fault::RestartRedis,
         Fault::NetworkLatency,
+        Fault::PaymentUnreachable,
+        Fault::ProduceFailures,
     ];
+}
+
+impl std::fmt::Display for Fault {
+    /// The kebab-case name.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let name = serde_json::to_value(self).map_err(|_| std::fmt::Error)?;
+        f.write_str(name.as_str().unwrap_or_default())
+    }
 }
 
 impl std::str::FromStr for Fault {
@@ -47,7 +65,7 @@ impl std::str::FromStr for Fault {
     fn from_str(name: &str) -> Result<Self, String> {
         Fault::ALL
             .into_iter()
-            .find(|f| serde_json::to_value(f).is_ok_and(|v| v == name))
+            .find(|f| f.to_string() == name)
             .ok_or_else(|| format!("unknown fault {name:?}"))
     }
 }

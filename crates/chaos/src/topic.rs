@@ -18,6 +18,7 @@ pub struct Record {
     pub offset: i64,
     /// The CloudEvent id (`ce_id` header).
     pub event_id: String,
+    pub key: Option<String>,
 }
 
 const TIMEOUT: Duration = Duration::from_secs(10);
@@ -73,6 +74,9 @@ fn read_blocking(kafka: &KafkaSettings, topic: &str) -> anyhow::Result<Vec<Recor
             .map(|v| String::from_utf8_lossy(v).into_owned())
             .unwrap_or_default();
         records.push(Record {
+            key: message
+                .key()
+                .map(|k| String::from_utf8_lossy(k).into_owned()),
             partition: message.partition(),
             offset: message.offset(),
             event_id,

@@ -18,6 +18,9 @@ use crate::schedule::{self, Fault, Injection};
 pub const JWT_SECRET: &str = "orderflow-chaos-secret-not-for-production-use";
 const TOPIC_PREFIX: &str = "chaos.";
 const DATABASES: [&str; 2] = ["orderflow_checkout", "orderflow_order"];
+/// The key of the one malformed record sent on purpose: it must end in the dead-letter topic.
+pub const POISON_KEY: &str = "chaos-poison";
+pub const POISON_TOPIC: &str = events::topics::CHECKOUT;
 /// How long a killed process stays down before it is started again.
 const DOWN_FOR: Duration = Duration::from_secs(1);
 
@@ -44,6 +47,10 @@ pub struct World {
     pub services: Vec<Proc>,
     pub kafka: KafkaSettings,
     pub checkout_url: String,
+    /// The base URL of each of `services`.
+    urls: Vec<String>,
+    admin: reqwest::Client,
+    admin_token: String,
     /// Processes found dead that no fault had killed (each one is a breach).
     pub unexpected_exits: Vec<String>,
 }
@@ -184,12 +191,36 @@ impl World {
             services,
             kafka,
             checkout_url: format!("http://127.0.0.1:{}", config.port(3)),
+            urls: (0..4)
+                .map(|n| format!("http://127.0.0.1:{}", config.port(3 + n)))
+                .collect(),
+            admin: reqwest::Client::builder()
+                .timeout(Duration::from_secs(10))
+                .build()?,
+            admin_token: http_kit::auth::JwtKeys::hs256(&secrecy::SecretString::from(JWT_SECRET))
+                .issue("chaos-operator", true, Duration::from_secs(86_400)),
             unexpected_exits: Vec::new(),
         })
     }
 
     pub async fn database(&self, n: usize) -> anyhow::Result<sqlx::PgPool> {
         Ok(sqlx::PgPool::connect(&self.postgres.url(DATABASES[n])).await?)
+    }
+
+    /// Sends one record that is no CloudEvent to the topic order-service consumes: the audit
+    /// expects it, and only it, in the dead-letter topic.
+    pub async fn send_poison(&self) -> anyhow::Result<()> {
+        let producer = messaging::producer::idempotent(&self.kafka)?;
+        let topic = messaging::Topics::new(&self.kafka.topic_prefix).name(POISON_TOPIC);
+        let record = rdkafka::producer::FutureRecord::to(&topic)
+            .key(POISON_KEY)
+            .payload("this is not a CloudEvent");
+        producer
+            .send(record, Duration::from_secs(30))
+            .await
+            .map_err(|(e, _)| e)
+            .context("sending the poison record")?;
+        Ok(())
     }
 
     /// Injects `schedule` (times from `started`) until it ends or `stop` fires; between
@@ -212,7 +243,7 @@ impl World {
             }
             let begun = Instant::now();
             eprintln!(
-                "chaos: {:>6.1} s  {:?}",
+                "chaos: {:>6.1} s  {}",
                 injection.at.as_secs_f64(),
                 injection.fault
             );
@@ -222,7 +253,7 @@ impl World {
                 .err()
                 .map(|e| format!("{e:#}"));
             if let Some(error) = &error {
-                eprintln!("chaos: {:?} failed: {error}", injection.fault);
+                eprintln!("chaos: {} failed: {error}", injection.fault);
             }
             done.push(Done {
                 fault: injection.fault,
@@ -251,6 +282,15 @@ impl World {
                 tokio::time::sleep(DOWN_FOR).await;
                 self.redis.start().await.map(drop)
             }
+            Fault::PaymentUnreachable => {
+                let flags = serde_json::json!({ "payment_unreachable": true });
+                self.flag_for(&[0], flags).await
+            }
+            Fault::ProduceFailures => {
+                let flags =
+                    serde_json::json!({ "kafka_produce_fail_rate": schedule::PRODUCE_FAIL_RATE });
+                self.flag_for(&[2, 3], flags).await
+            }
             Fault::NetworkLatency => {
                 for proxy in &self.proxies {
                     proxy.set_latency(schedule::LATENCY);
@@ -262,6 +302,29 @@ impl World {
                 Ok(())
             }
         }
+    }
+
+    /// Sets fault `flags` on the processes `targets` (indexes into `services`) through their
+    /// admin endpoint for [`schedule::FLAG_FOR`], then clears every flag.
+    async fn flag_for(&self, targets: &[usize], flags: serde_json::Value) -> anyhow::Result<()> {
+        let put = async |flags: &serde_json::Value| -> anyhow::Result<()> {
+            for n in targets {
+                self.admin
+                    .put(format!("{}/v1/admin/faults", self.urls[*n]))
+                    .bearer_auth(&self.admin_token)
+                    .json(flags)
+                    .send()
+                    .await?
+                    .error_for_status()
+                    .with_context(|| {
+                        format!("setting fault flags on {}", self.services[*n].name)
+                    })?;
+            }
+            Ok(())
+        };
+        put(&flags).await?;
+        tokio::time::sleep(schedule::FLAG_FOR).await;
+        put(&serde_json::json!({})).await
     }
 
     async fn kill_and_start(&mut self, n: usize) -> anyhow::Result<()> {
