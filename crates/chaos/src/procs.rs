@@ -179,6 +179,10 @@ impl Postgres {
             port,
             as_postgres,
         };
+        if dir.join("postmaster.pid").exists() {
+            // A cluster left running by an interrupted run: stop it before it is replaced.
+            let _ = postgres.pg_ctl(&["stop", "-m", "immediate"]).await;
+        }
         let _ = std::fs::remove_dir_all(dir);
         std::fs::create_dir_all(dir)?;
         std::fs::File::create(log)?;
