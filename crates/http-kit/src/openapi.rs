@@ -34,3 +34,67 @@ pub enum AuthProblems {
     #[response(status = 503, content_type = "application/problem+json")]
     Unavailable(ProblemDetails),
 }
+
+/// Declares on every operation of `openapi` the answers the shared middleware may give before
+/// a handler runs (`layers::apply`): 414 and 431 on any request, 413 and 429 (with
+/// `Retry-After`) on writes. Applied to the whole document, the admin paths merged in too.
+pub fn declare_limits(mut openapi: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
+    for item in openapi.paths.paths.values_mut() {
+        let operations = [
+            (&mut item.get, false),
+            (&mut item.put, true),
+            (&mut item.post, true),
+            (&mut item.delete, true),
+            (&mut item.patch, true),
+        ];
+        for (operation, write) in operations {
+            let Some(operation) = operation.as_mut() else {
+                continue;
+            };
+            let responses = &mut operation.responses.responses;
+            add_problem(responses, 414, "The path and query are too long", false);
+            add_problem(responses, 431, "The request headers are too large", false);
+            if write {
+                add_problem(responses, 413, "The request body is too large", false);
+                add_problem(
+                    responses,
+                    429,
+                    "Too many writes from this client; retry after `Retry-After` seconds",
+                    true,
+                );
+            }
+        }
+    }
+    openapi
+}
+
+fn add_problem(
+    responses: &mut std::collections::BTreeMap<
+        String,
+        utoipa::openapi::RefOr<utoipa::openapi::Response>,
+    >,
+    status: u16,
+    description: &str,
+    retry_after: bool,
+) {
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    use utoipa::openapi::{Content, Ref, RefOr, ResponseBuilder, header::HeaderBuilder};
+
+    responses.entry(status.to_string()).or_insert_with(|| {
+        let mut response = ResponseBuilder::new().description(description).content(
+            "application/problem+json",
+            Content::new(Some(Ref::from_schema_name("ProblemDetails"))),
+        );
+        if retry_after {
+            let seconds = ObjectBuilder::new().schema_type(Type::Integer).build();
+            response = response.header(
+                "Retry-After",
+                HeaderBuilder::new()
+                    .schema(seconds)
+                    .description(Some("Seconds to wait before trying again"))
+                    .build(),
+            );
+        }
+        RefOr::T(response.build())
+    });
+}

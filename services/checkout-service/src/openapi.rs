@@ -22,5 +22,7 @@ pub struct ApiDoc;
 
 /// `GET /openapi.json`.
 pub async fn serve() -> Json<utoipa::openapi::OpenApi> {
-    Json(ApiDoc::openapi().merge_from(backbone::admin::AdminApi::openapi()))
+    Json(http_kit::openapi::declare_limits(
+        ApiDoc::openapi().merge_from(backbone::admin::AdminApi::openapi()),
+    ))
 }

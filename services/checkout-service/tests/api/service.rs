@@ -153,3 +153,40 @@ async fn an_otlp_endpoint_that_is_down_never_breaks_a_request() {
         .await;
     assert_eq!(cart.status(), 200);
 }
+
+/// The answers the middleware gives before any handler runs are in the document too: 431 and
+/// 414 everywhere, 413 and 429 with `Retry-After` on every write (admin ones included).
+#[tokio::test]
+async fn the_openapi_document_declares_the_size_and_rate_limits() {
+    let app = spawn_app().await;
+    let doc: Value = app
+        .get("/openapi.json")
+        .send()
+        .await
+        .expect("request")
+        .json()
+        .await
+        .expect("json");
+    let paths = doc["paths"].as_object().expect("paths");
+    let mut writes = 0;
+    for (path, item) in paths {
+        for (method, operation) in item.as_object().expect("path item") {
+            let responses = &operation["responses"];
+            for status in ["414", "431"] {
+                assert!(
+                    responses.get(status).is_some(),
+                    "{method} {path}: no {status}"
+                );
+            }
+            if method != "get" {
+                writes += 1;
+                assert!(responses.get("413").is_some(), "{method} {path}: no 413");
+                assert!(
+                    responses["429"]["headers"].get("Retry-After").is_some(),
+                    "{method} {path}: no 429 with Retry-After"
+                );
+            }
+        }
+    }
+    assert!(writes >= 5, "only {writes} writes in the document");
+}
