@@ -35,9 +35,10 @@ pub enum AuthProblems {
     Unavailable(ProblemDetails),
 }
 
-/// Declares on every operation of `openapi` the answers the shared middleware may give before
-/// a handler runs (`layers::apply`): 414 and 431 on any request, 413 and 429 (with
-/// `Retry-After`) on writes. Applied to the whole document, the admin paths merged in too.
+/// Declares on every operation of `openapi` the answers the shared middleware and extractors
+/// may give before a handler runs (`layers::apply`, `extract::Json`): 414 and 431 on any
+/// request, 413 and 429 (with `Retry-After`) on writes, 415 where a JSON body is expected.
+/// Applied to the whole document, the admin paths merged in too.
 pub fn declare_limits(mut openapi: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
     for item in openapi.paths.paths.values_mut() {
         let operations = [
@@ -51,11 +52,15 @@ pub fn declare_limits(mut openapi: utoipa::openapi::OpenApi) -> utoipa::openapi:
             let Some(operation) = operation.as_mut() else {
                 continue;
             };
+            let takes_json = operation.request_body.is_some();
             let responses = &mut operation.responses.responses;
             add_problem(responses, 414, "The path and query are too long", false);
             add_problem(responses, 431, "The request headers are too large", false);
             if write {
                 add_problem(responses, 413, "The request body is too large", false);
+                if takes_json {
+                    add_problem(responses, 415, "Body is not JSON", false);
+                }
                 add_problem(
                     responses,
                     429,
@@ -77,13 +82,14 @@ fn add_problem(
     description: &str,
     retry_after: bool,
 ) {
+    use utoipa::ToSchema;
     use utoipa::openapi::schema::{ObjectBuilder, Type};
     use utoipa::openapi::{Content, Ref, RefOr, ResponseBuilder, header::HeaderBuilder};
 
     responses.entry(status.to_string()).or_insert_with(|| {
         let mut response = ResponseBuilder::new().description(description).content(
             "application/problem+json",
-            Content::new(Some(Ref::from_schema_name("ProblemDetails"))),
+            Content::new(Some(Ref::from_schema_name(ProblemDetails::name()))),
         );
         if retry_after {
             let seconds = ObjectBuilder::new().schema_type(Type::Integer).build();
