@@ -155,8 +155,12 @@ fuzz() { # name, url, token, schemathesis filter arguments...
 fuzz checkout-customer "$checkout_url" "$customer_token"
 fuzz order-customer "$order_url" "$customer_token"
 # The admin role unlocks the operator endpoints and everyone's orders.
-fuzz checkout-admin "$checkout_url" "$admin_token" --include-tag admin
-fuzz order-admin "$order_url" "$admin_token" --include-tag admin --include-tag orders
+# Not the fault flags' PUT: whatever it is sent is obeyed (a generated db_latency_ms=1699
+# slowed every later request of a run to 1.7 s); its answers are tested in the API tests.
+fuzz checkout-admin "$checkout_url" "$admin_token" --include-tag admin \
+  --exclude-operation-id replace_fault_flags
+fuzz order-admin "$order_url" "$admin_token" --include-tag admin --include-tag orders \
+  --exclude-operation-id replace_fault_flags
 
 if [ ${#failed[@]} -gt 0 ]; then
   echo "fuzz-api: failures in ${failed[*]}; reports and logs in $OUT/" >&2

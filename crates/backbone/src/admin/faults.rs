@@ -33,7 +33,7 @@ pub fn router(state: FaultsState) -> Router {
 }
 
 /// The fault flags as they are now.
-#[utoipa::path(get, path = "/v1/admin/faults", tag = "admin", security(("bearer" = [])), responses(
+#[utoipa::path(get, path = "/v1/admin/faults", operation_id = "show_fault_flags", tag = "admin", security(("bearer" = [])), responses(
     (status = 200, description = "The fault flags", body = FaultFlags),
     (status = 403, description = "Not an admin", body = ProblemDetails, content_type = "application/problem+json"),
     AuthProblems,
@@ -45,7 +45,7 @@ pub async fn show(State(state): State<FaultsState>, caller: Caller) -> Result<Js
 
 /// Replaces every fault flag of this process: a flag left out of the body is turned off, so
 /// `{}` clears them all. Answers the flags now in force.
-#[utoipa::path(put, path = "/v1/admin/faults", tag = "admin", security(("bearer" = [])),
+#[utoipa::path(put, path = "/v1/admin/faults", operation_id = "replace_fault_flags", tag = "admin", security(("bearer" = [])),
     request_body = FaultFlags,
     responses(
         (status = 200, description = "The fault flags now in force", body = FaultFlags),
