@@ -2,7 +2,10 @@
 //! that a matrix has a row for every operation a service serves.
 
 use std::collections::BTreeSet;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use http_kit::auth::{Claims, JwtKeys};
+use secrecy::SecretString;
 use serde_json::Value;
 
 /// Who sends a request. The owner owns the resources the request names.
@@ -21,6 +24,41 @@ pub enum Who {
     Owner,
     /// A valid token with the admin role (not the owner).
     Admin,
+}
+
+/// The `Authorization` header `who` sends to a service that verifies tokens with `secret`;
+/// `owner` is the customer whose resources the request names. `None`: no header.
+pub fn bearer(who: Who, owner: &str, secret: &str) -> Option<String> {
+    let keys = JwtKeys::hs256(&SecretString::from(secret.to_owned()));
+    let ttl = Duration::from_secs(600);
+    let token = match who {
+        Who::Anonymous => return None,
+        Who::Malformed => "not-a-jwt".to_owned(),
+        Who::ForeignSecret => JwtKeys::hs256(&SecretString::from(
+            "another-secret-at-least-32-bytes-long!",
+        ))
+        .issue(owner, false, ttl),
+        Who::Expired => {
+            let now = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .expect("after 1970")
+                .as_secs();
+            keys.sign(&Claims {
+                sub: owner.to_owned(),
+                iat: now - 7200,
+                exp: now - 3600,
+                roles: vec![],
+            })
+        }
+        Who::Stranger => keys.issue(
+            &format!("stranger-{}", uuid::Uuid::now_v7().simple()),
+            false,
+            ttl,
+        ),
+        Who::Owner => keys.issue(owner, false, ttl),
+        Who::Admin => keys.issue("ops", true, ttl),
+    };
+    Some(format!("Bearer {token}"))
 }
 
 /// Every kind of caller, in the order of a row's expected statuses.

@@ -1,10 +1,6 @@
 //! The authorization matrix: every endpoint of checkout-service (its own and the backbone's
 //! operator routes) tried by every kind of caller, each cell from fresh resources of one owner.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
-
-use http_kit::auth::{Claims, JwtKeys};
-use secrecy::SecretString;
 use serde_json::{Value, json};
 use test_support::authz::{self, EVERYONE, Row, Who};
 use uuid::Uuid;
@@ -104,32 +100,6 @@ fn path(row: &Row, fixture: &Fixture) -> String {
         .replace("{offset}", "0")
 }
 
-fn authorization(app: &TestApp, who: Who, owner: &str) -> Option<String> {
-    let foreign = JwtKeys::hs256(&SecretString::from(
-        "another-secret-at-least-32-bytes-long!",
-    ));
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .expect("after 1970")
-        .as_secs();
-    let expired = Claims {
-        sub: owner.to_owned(),
-        iat: now - 7200,
-        exp: now - 3600,
-        roles: vec![],
-    };
-    let token = match who {
-        Who::Anonymous => return None,
-        Who::Malformed => "not-a-jwt".to_owned(),
-        Who::ForeignSecret => foreign.issue(owner, false, Duration::from_secs(600)),
-        Who::Expired => JwtKeys::hs256(&SecretString::from(SECRET)).sign(&expired),
-        Who::Stranger => app.token(&format!("stranger-{}", Uuid::now_v7().simple())),
-        Who::Owner => app.token(owner),
-        Who::Admin => app.admin_token(),
-    };
-    Some(format!("Bearer {token}"))
-}
-
 /// Sends `row` as `who`; a mismatch or a leak is returned as a line of the failure report.
 async fn try_cell(app: &TestApp, row: &Row, who: Who, expected: u16) -> Option<String> {
     let fixture = fixture(app, row).await;
@@ -139,7 +109,7 @@ async fn try_cell(app: &TestApp, row: &Row, who: Who, expected: u16) -> Option<S
         .request(method, app.url(&path(row, &fixture)))
         .header("X-Session-Id", fixture.session.to_string())
         .header("Idempotency-Key", Uuid::now_v7().to_string());
-    if let Some(value) = authorization(app, who, &fixture.owner) {
+    if let Some(value) = authz::bearer(who, &fixture.owner, SECRET) {
         request = request.header("Authorization", value);
     }
     if row.method == "PUT" || row.method == "POST" {
@@ -181,14 +151,7 @@ fn leak(who: Who, status: u16, body: &str, fixture: &Fixture) -> Option<String> 
 #[tokio::test]
 async fn every_endpoint_answers_every_kind_of_caller_as_the_matrix_says() {
     let app = spawn_app().await;
-    let doc: Value = app
-        .get("/openapi.json")
-        .send()
-        .await
-        .expect("request")
-        .json()
-        .await
-        .expect("json");
+    let doc = app.openapi().await;
     authz::assert_rows_cover(ROWS, &doc, UNDOCUMENTED);
 
     let mut failures = Vec::new();

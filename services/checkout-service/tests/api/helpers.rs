@@ -106,6 +106,17 @@ impl TestApp {
         self.keys.issue("ops", true, Duration::from_secs(600))
     }
 
+    /// The service's OpenAPI document.
+    pub async fn openapi(&self) -> serde_json::Value {
+        self.get("/openapi.json")
+            .send()
+            .await
+            .expect("request")
+            .json()
+            .await
+            .expect("json")
+    }
+
     pub fn get(&self, path: &str) -> RequestBuilder {
         self.client.get(self.url(path))
     }

@@ -20,14 +20,7 @@ async fn liveness_and_readiness_report_ok_when_dependencies_are_up() {
 async fn the_openapi_document_is_3_1_and_lists_every_route() {
     let app = spawn_app().await;
 
-    let doc: Value = app
-        .get("/openapi.json")
-        .send()
-        .await
-        .expect("request")
-        .json()
-        .await
-        .expect("json");
+    let doc = app.openapi().await;
 
     assert!(
         doc["openapi"].as_str().expect("version").starts_with("3.1"),
@@ -63,14 +56,7 @@ async fn the_openapi_document_is_3_1_and_lists_every_route() {
 #[tokio::test]
 async fn the_openapi_document_states_the_input_rules() {
     let app = spawn_app().await;
-    let doc: Value = app
-        .get("/openapi.json")
-        .send()
-        .await
-        .expect("request")
-        .json()
-        .await
-        .expect("json");
+    let doc = app.openapi().await;
 
     test_support::assert_path_parameters_are_in_their_templates(&doc);
     test_support::assert_operation_ids_are_unique(&doc);
@@ -160,14 +146,7 @@ async fn an_otlp_endpoint_that_is_down_never_breaks_a_request() {
 #[tokio::test]
 async fn the_openapi_document_declares_the_size_and_rate_limits() {
     let app = spawn_app().await;
-    let doc: Value = app
-        .get("/openapi.json")
-        .send()
-        .await
-        .expect("request")
-        .json()
-        .await
-        .expect("json");
+    let doc = app.openapi().await;
     let paths = doc["paths"].as_object().expect("paths");
     let mut writes = 0;
     for (path, item) in paths {

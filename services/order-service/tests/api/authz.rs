@@ -1,10 +1,6 @@
 //! The authorization matrix: every endpoint of order-service (its own and the backbone's
 //! operator routes) tried by every kind of caller, each cell on a fresh order of one owner.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
-
-use http_kit::auth::{Claims, JwtKeys};
-use secrecy::SecretString;
 use serde_json::Value;
 use test_support::authz::{self, EVERYONE, Row, Who};
 use uuid::Uuid;
@@ -52,39 +48,13 @@ fn path(row: &Row, order: Uuid) -> String {
         .replace("{offset}", "0")
 }
 
-fn authorization(app: &TestApp, who: Who, owner: &str) -> Option<String> {
-    let foreign = JwtKeys::hs256(&SecretString::from(
-        "another-secret-at-least-32-bytes-long!",
-    ));
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .expect("after 1970")
-        .as_secs();
-    let expired = Claims {
-        sub: owner.to_owned(),
-        iat: now - 7200,
-        exp: now - 3600,
-        roles: vec![],
-    };
-    let token = match who {
-        Who::Anonymous => return None,
-        Who::Malformed => "not-a-jwt".to_owned(),
-        Who::ForeignSecret => foreign.issue(owner, false, Duration::from_secs(600)),
-        Who::Expired => JwtKeys::hs256(&SecretString::from(SECRET)).sign(&expired),
-        Who::Stranger => app.token(&format!("stranger-{}", Uuid::now_v7().simple())),
-        Who::Owner => app.token(owner),
-        Who::Admin => app.admin_token(),
-    };
-    Some(format!("Bearer {token}"))
-}
-
 /// Sends `row` as `who`; a mismatch or a leak is returned as a line of the failure report.
 async fn try_cell(app: &TestApp, row: &Row, who: Who, expected: u16) -> Option<String> {
     let owner = format!("owner-{}", Uuid::now_v7().simple());
     let order = app.place_order(&owner).await;
     let method = row.method.parse().expect("method");
     let mut request = app.client.request(method, app.url(&path(row, order)));
-    if let Some(value) = authorization(app, who, &owner) {
+    if let Some(value) = authz::bearer(who, &owner, SECRET) {
         request = request.header("Authorization", value);
     }
     if row.method == "PUT" {
