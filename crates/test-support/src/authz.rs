@@ -147,3 +147,22 @@ pub fn untried_methods(rows: &[Row]) -> Vec<(&'static str, &'static str)> {
     }
     untried
 }
+
+/// Tries every cell of `rows` with `try_cell` (which answers a line for a mismatch) and fails
+/// with every mismatch at once.
+pub async fn assert_matrix(
+    rows: &[Row],
+    mut try_cell: impl AsyncFnMut(&Row, Who, u16) -> Option<String>,
+) {
+    let mut failures = Vec::new();
+    for row in rows {
+        for (who, expected) in EVERYONE.into_iter().zip(row.expect) {
+            failures.extend(try_cell(row, who, expected).await);
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "authorization matrix:\n{}",
+        failures.join("\n")
+    );
+}

@@ -94,6 +94,18 @@ impl TestApp {
         format!("{}{path}", self.address)
     }
 
+    /// The service's OpenAPI document.
+    pub async fn openapi(&self) -> serde_json::Value {
+        self.client
+            .get(self.url("/openapi.json"))
+            .send()
+            .await
+            .expect("request")
+            .json()
+            .await
+            .expect("json")
+    }
+
     pub fn token(&self, customer: &str) -> String {
         self.keys.issue(customer, false, Duration::from_secs(600))
     }

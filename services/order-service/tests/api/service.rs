@@ -1,6 +1,5 @@
 use std::time::Duration;
 
-use serde_json::Value;
 use test_support::TcpProxy;
 
 use crate::helpers::{assert_problem, spawn_app, spawn_app_on};
@@ -9,15 +8,7 @@ use crate::helpers::{assert_problem, spawn_app, spawn_app_on};
 async fn the_openapi_document_is_3_1_and_lists_every_route() {
     let app = spawn_app().await;
 
-    let doc: Value = app
-        .client
-        .get(app.url("/openapi.json"))
-        .send()
-        .await
-        .expect("request")
-        .json()
-        .await
-        .expect("json");
+    let doc = app.openapi().await;
 
     assert!(doc["openapi"].as_str().expect("version").starts_with("3.1"));
     for path in [
@@ -50,15 +41,7 @@ async fn the_openapi_document_is_3_1_and_lists_every_route() {
 #[tokio::test]
 async fn query_parameters_are_documented_in_the_query_and_operation_ids_are_unique() {
     let app = spawn_app().await;
-    let doc: Value = app
-        .client
-        .get(app.url("/openapi.json"))
-        .send()
-        .await
-        .expect("request")
-        .json()
-        .await
-        .expect("json");
+    let doc = app.openapi().await;
 
     test_support::assert_path_parameters_are_in_their_templates(&doc);
     test_support::assert_operation_ids_are_unique(&doc);
