@@ -1,0 +1,230 @@
+//! The consumer under test, its handler, and what sends it events.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+use cloudevents::binding::rdkafka::{FutureRecordExt, MessageRecord};
+use cloudevents::{EventBuilder, EventBuilderV10};
+use consumer::{Consumer, ConsumerConfig, ConsumerStats, Envelope, Handler, HandlerError};
+use messaging::KafkaSettings;
+use rdkafka::message::OwnedHeaders;
+use rdkafka::mocking::MockCluster;
+use rdkafka::producer::{DefaultProducerContext, FutureProducer, FutureRecord};
+use serde::Deserialize;
+use sqlx::{PgPool, Postgres, Transaction};
+use tokio_util::sync::CancellationToken;
+
+pub const TOPIC: &str = "test.things.v1";
+pub const RECORDED: &str = "dev.test.thing.recorded.v1";
+
+#[derive(Deserialize)]
+struct Thing {
+    n: i64,
+    #[serde(default)]
+    behaviour: String,
+}
+
+/// Records things; `behaviour` makes it fail on purpose.
+#[derive(Clone, Default)]
+pub struct Recorder {
+    pub outages_left: Arc<AtomicU32>,
+}
+
+impl Handler for Recorder {
+    const TYPES: &'static [&'static str] = &[RECORDED];
+
+    async fn handle(
+        &self,
+        tx: &mut Transaction<'static, Postgres>,
+        event: &Envelope,
+    ) -> Result<(), HandlerError> {
+        let thing: Thing = event.data()?;
+        if thing.behaviour == "slow outage" {
+            // Long enough for the events sent after this one to be fetched meanwhile.
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+        match thing.behaviour.as_str() {
+            "fail" => return Err(HandlerError::Failed("told to fail".into())),
+            "outage" | "slow outage"
+                if self
+                    .outages_left
+                    .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+                    .is_ok() =>
+            {
+                return Err(HandlerError::Unavailable("database away".into()));
+            }
+            _ => {}
+        }
+        sqlx::query("INSERT INTO things (event_id, n) VALUES ($1, $2)")
+            .bind(&event.id)
+            .bind(thing.n)
+            .execute(&mut **tx)
+            .await?;
+        Ok(())
+    }
+}
+
+pub struct Setup {
+    pub db: PgPool,
+    pub kafka: KafkaSettings,
+    pub producer: FutureProducer,
+    pub stats: Arc<ConsumerStats>,
+    pub shutdown: CancellationToken,
+    _cluster: MockCluster<'static, DefaultProducerContext>,
+}
+
+impl Drop for Setup {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+    }
+}
+
+pub async fn setup(handler: Recorder) -> Setup {
+    setup_on(handler, false).await
+}
+
+/// `on_real_broker`: the test broker (tansu in `make test`) instead of the mock cluster, for
+/// behaviour that differs between them.
+pub async fn setup_on(handler: Recorder, on_real_broker: bool) -> Setup {
+    let url = test_support::fresh_database().await;
+    let db = PgPool::connect(&url).await.expect("connect");
+    sqlx::raw_sql(include_str!("../../../../migrations/order/0001_outbox.sql"))
+        .execute(&db)
+        .await
+        .expect("schema");
+    sqlx::raw_sql("CREATE TABLE things (event_id text PRIMARY KEY, n bigint NOT NULL)")
+        .execute(&db)
+        .await
+        .expect("table");
+    let cluster = MockCluster::new(1).expect("mock cluster");
+    let prefix = test_support::unique_topic_prefix();
+    cluster
+        .create_topic(&format!("{prefix}{TOPIC}"), 1, 1)
+        .expect("topic");
+    cluster
+        .create_topic(&format!("{prefix}{TOPIC}.dlq"), 1, 1)
+        .expect("dlq topic");
+    let kafka = if on_real_broker {
+        let mut kafka = KafkaSettings::local(&test_support::kafka_brokers(), &prefix);
+        kafka.partitions = 1;
+        let names = [format!("{prefix}{TOPIC}"), format!("{prefix}{TOPIC}.dlq")];
+        messaging::topics::create(&kafka, &names)
+            .await
+            .expect("topics");
+        kafka
+    } else {
+        KafkaSettings::local(&cluster.bootstrap_servers(), &prefix)
+    };
+    let config = ConsumerConfig {
+        group: format!("{prefix}test"),
+        topics: vec![TOPIC],
+        max_attempts: 3,
+        retry_base: Duration::from_millis(10),
+        retry_max: Duration::from_millis(50),
+        inbox_retention: Duration::from_secs(3600),
+        instance_id: None,
+    };
+    let consumer = Consumer::new(db.clone(), &kafka, config, handler).expect("consumer");
+    let stats = consumer.stats();
+    let shutdown = CancellationToken::new();
+    tokio::spawn(consumer.run(shutdown.clone()));
+    Setup {
+        db,
+        producer: messaging::producer::idempotent(&kafka).expect("producer"),
+        kafka,
+        stats,
+        shutdown,
+        _cluster: cluster,
+    }
+}
+
+impl Setup {
+    pub fn topic(&self) -> String {
+        format!("{}{TOPIC}", self.kafka.topic_prefix)
+    }
+
+    /// Sends `events` without waiting between them: one record batch.
+    pub async fn send_batch(&self, events: &[(String, serde_json::Value)]) {
+        let topic = self.topic();
+        let mut acks = Vec::new();
+        for (id, data) in events {
+            let message = encode(id, RECORDED, data.clone());
+            let record = FutureRecord::to(&topic).key("k").message_record(&message);
+            acks.push(
+                self.producer
+                    .send_result(record)
+                    .map_err(|(e, _)| e)
+                    .expect("queued"),
+            );
+        }
+        for ack in acks {
+            ack.await
+                .expect("delivered")
+                .map_err(|(e, _)| e)
+                .expect("acked");
+        }
+    }
+
+    pub async fn send_event(&self, id: &str, ty: &str, data: serde_json::Value) {
+        let message = encode(id, ty, data);
+        let topic = self.topic();
+        let record = FutureRecord::to(&topic).key("k").message_record(&message);
+        self.producer
+            .send(record, Duration::from_secs(5))
+            .await
+            .expect("produce");
+    }
+
+    pub async fn send_raw(&self, payload: &[u8], headers: OwnedHeaders) {
+        let topic = self.topic();
+        let record: FutureRecord<'_, str, [u8]> = FutureRecord::to(&topic)
+            .key("k")
+            .payload(payload)
+            .headers(headers);
+        self.producer
+            .send(record, Duration::from_secs(5))
+            .await
+            .expect("produce");
+    }
+
+    pub async fn things(&self) -> i64 {
+        sqlx::query_scalar("SELECT count(*) FROM things")
+            .fetch_one(&self.db)
+            .await
+            .expect("count")
+    }
+
+    pub async fn dead_letters(&self) -> Vec<messaging::dlq::DeadLetter> {
+        messaging::dlq::list(&self.kafka, &format!("{}.dlq", self.topic()), 100)
+            .await
+            .expect("read dlq")
+    }
+
+    /// Waits until `done(stats)` holds (at most 20 s).
+    pub async fn until(&self, done: impl Fn(&ConsumerStats) -> bool) {
+        for _ in 0..400 {
+            if done(&self.stats) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("the consumer never got there");
+    }
+}
+
+pub fn thing(n: i64, behaviour: &str) -> serde_json::Value {
+    serde_json::json!({ "n": n, "behaviour": behaviour })
+}
+
+/// A CloudEvent from `/test`, as the consumer reads it off Kafka.
+fn encode(id: &str, ty: &str, data: serde_json::Value) -> MessageRecord {
+    let event = EventBuilderV10::new()
+        .id(id)
+        .ty(ty)
+        .source("/test")
+        .data("application/json", data)
+        .build()
+        .expect("event");
+    messaging::envelope::encode(event).expect("encode")
+}

@@ -1,0 +1,182 @@
+//! The consumer runtime against a real Postgres and librdkafka's in-process mock cluster (the
+//! test broker where the two differ).
+
+mod harness;
+
+use std::sync::Arc;
+use std::sync::atomic::AtomicU32;
+
+use rdkafka::message::{Header, OwnedHeaders};
+
+use crate::harness::{RECORDED, Recorder, setup, setup_on, thing};
+
+#[tokio::test]
+async fn the_same_event_delivered_twice_has_one_effect() {
+    let setup = setup(Recorder::default()).await;
+
+    setup.send_event("event-1", RECORDED, thing(1, "")).await;
+    setup.send_event("event-1", RECORDED, thing(1, "")).await;
+
+    setup
+        .until(|s| s.processed_total() + s.duplicates_total() == 2)
+        .await;
+    assert_eq!(setup.stats.duplicates_total(), 1);
+    assert_eq!(setup.things().await, 1);
+}
+
+#[tokio::test]
+async fn poison_is_dead_lettered_at_once_with_its_headers_and_the_partition_goes_on() {
+    let setup = setup(Recorder::default()).await;
+
+    setup
+        .send_raw(b"\x00\xffgarbage", OwnedHeaders::new())
+        .await;
+    let no_type = OwnedHeaders::new()
+        .insert(Header {
+            key: "ce_specversion",
+            value: Some("1.0"),
+        })
+        .insert(Header {
+            key: "ce_id",
+            value: Some("x"),
+        })
+        .insert(Header {
+            key: "ce_source",
+            value: Some("/test"),
+        });
+    setup.send_raw(b"{}", no_type).await;
+    setup
+        .send_event(
+            "bad-data",
+            RECORDED,
+            serde_json::json!({ "n": "not a number" }),
+        )
+        .await;
+    setup
+        .send_event("v2", "dev.test.thing.recorded.v2", thing(2, ""))
+        .await;
+    setup.send_event("good", RECORDED, thing(3, "")).await;
+
+    setup.until(|s| s.processed_total() == 1).await;
+    assert_eq!(setup.stats.dead_lettered_total(), 4);
+    assert_eq!(setup.stats.retried_total(), 0, "poison is never retried");
+    let letters = setup.dead_letters().await;
+    assert_eq!(letters.len(), 4);
+    let errors: Vec<&str> = letters
+        .iter()
+        .map(|l| l.header("dlq-error").expect("dlq-error"))
+        .collect();
+    assert!(
+        errors[0].contains("missing CloudEvents attribute"),
+        "{errors:?}"
+    );
+    assert!(
+        errors[1].contains("missing CloudEvents attribute `type`"),
+        "{errors:?}"
+    );
+    assert!(
+        errors[2].contains("does not match the schema"),
+        "{errors:?}"
+    );
+    assert!(errors[3].contains("unknown major version"), "{errors:?}");
+    for (i, letter) in letters.iter().enumerate() {
+        assert_eq!(
+            letter.header("dlq-original-topic"),
+            Some(setup.topic().as_str())
+        );
+        assert_eq!(letter.header("dlq-original-partition"), Some("0"));
+        assert_eq!(
+            letter.header("dlq-original-offset"),
+            Some(i.to_string().as_str())
+        );
+        assert_eq!(
+            letter.header("dlq-consumer-group"),
+            Some(format!("{}test", setup.kafka.topic_prefix).as_str())
+        );
+        assert_eq!(letter.header("dlq-attempts"), Some("1"));
+        assert!(letter.header("dlq-failed-at").is_some());
+    }
+    let garbage = String::from_utf8_lossy(b"\x00\xffgarbage");
+    assert_eq!(
+        letters[0].payload.as_deref(),
+        Some(garbage.as_ref()),
+        "the original bytes are kept"
+    );
+}
+
+#[tokio::test]
+async fn an_event_type_the_consumer_does_not_handle_is_skipped() {
+    let setup = setup(Recorder::default()).await;
+
+    setup
+        .send_event("other", "dev.test.other.happened.v1", thing(1, ""))
+        .await;
+    setup.send_event("good", RECORDED, thing(2, "")).await;
+
+    setup.until(|s| s.processed_total() == 1).await;
+    assert_eq!(setup.stats.skipped_total(), 1);
+    assert_eq!(setup.stats.dead_lettered_total(), 0);
+}
+
+#[tokio::test]
+async fn a_failing_event_is_retried_with_backoff_then_dead_lettered() {
+    let setup = setup(Recorder::default()).await;
+
+    setup
+        .send_event("failing", RECORDED, thing(1, "fail"))
+        .await;
+    setup.send_event("good", RECORDED, thing(2, "")).await;
+
+    setup.until(|s| s.processed_total() == 1).await;
+    assert_eq!(setup.stats.retried_total(), 2);
+    let letters = setup.dead_letters().await;
+    assert_eq!(letters.len(), 1);
+    assert_eq!(letters[0].header("dlq-attempts"), Some("3"));
+    assert_eq!(
+        letters[0].header("ce_id"),
+        Some("failing"),
+        "the original CloudEvent headers are kept"
+    );
+}
+
+#[tokio::test]
+async fn an_outage_is_retried_without_limit_and_never_dead_lettered() {
+    let handler = Recorder {
+        outages_left: Arc::new(AtomicU32::new(8)),
+    };
+    let setup = setup(handler).await;
+
+    setup
+        .send_event("during-outage", RECORDED, thing(1, "outage"))
+        .await;
+
+    setup.until(|s| s.processed_total() == 1).await;
+    assert_eq!(
+        setup.stats.dead_lettered_total(),
+        0,
+        "8 outages > 3 attempts, yet nothing is dead-lettered"
+    );
+    assert_eq!(setup.things().await, 1);
+}
+
+/// Regression: the consumer used to pause its partitions during an outage. librdkafka drops
+/// what it had fetched ahead when a partition is paused and went on after it when resumed, so
+/// events queued behind the one in trouble were never handled (seen as a checkout stuck
+/// PENDING in the cross-service Postgres-outage test, which failed now and then).
+#[tokio::test]
+async fn events_queued_behind_an_outage_are_all_handled_after_it() {
+    let handler = Recorder {
+        outages_left: Arc::new(AtomicU32::new(5)),
+    };
+    // On the real broker: the mock cluster did not show the skip, tansu did.
+    let setup = setup_on(handler, true).await;
+    // One partition: the nine behind are fetched while the first one is being handled.
+    // Sent at once, so that they travel in one record batch, as the relay sends them.
+    let mut events = vec![("first".to_owned(), thing(0, "slow outage"))];
+    events.extend((1..10).map(|n| (format!("behind-{n}"), thing(n, ""))));
+    setup.send_batch(&events).await;
+
+    setup.until(|s| s.processed_total() == 10).await;
+    assert_eq!(setup.things().await, 10);
+    assert_eq!(setup.stats.dead_lettered_total(), 0);
+}
