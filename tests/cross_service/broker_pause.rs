@@ -107,8 +107,10 @@ async fn a_broker_paused_for_ten_seconds_under_load_loses_nothing() {
             )
             .await;
         if view["status"] != "COMPLETED" {
-            let checkout = backbone_status(&system, &system.checkout("/v1/admin/outbox")).await;
-            let order = backbone_status(&system, &system.order("/v1/admin/outbox")).await;
+            let checkout = system
+                .admin_json(&system.checkout("/v1/admin/outbox"))
+                .await;
+            let order = system.admin_json(&system.order("/v1/admin/outbox")).await;
             panic!(
                 "checkout {i} did not complete: {view}\ncheckout-service: {checkout}\norder-service: {order}"
             );
@@ -125,15 +127,4 @@ async fn a_broker_paused_for_ten_seconds_under_load_loses_nothing() {
         .await
         .expect("count");
     assert_eq!(orders, 11, "one order per checkout");
-}
-
-async fn backbone_status(system: &System, url: &str) -> serde_json::Value {
-    let response = system
-        .client
-        .get(url)
-        .bearer_auth(system.admin_token())
-        .send()
-        .await
-        .expect("request");
-    response.json().await.expect("json")
 }

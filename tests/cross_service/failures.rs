@@ -5,24 +5,9 @@ use std::time::Duration;
 use orderflow_tests::{Options, System};
 use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::FutureRecord;
-use serde_json::Value;
 use test_support::TcpProxy;
 
 const SAGA: Duration = Duration::from_secs(30);
-
-/// GET `url` with an admin token, as JSON.
-async fn admin_status(system: &System, url: &str) -> Value {
-    system
-        .client
-        .get(url)
-        .bearer_auth(system.admin_token())
-        .send()
-        .await
-        .expect("request")
-        .json()
-        .await
-        .expect("json")
-}
 
 #[tokio::test]
 async fn the_same_event_delivered_twice_by_hand_has_one_effect() {
@@ -53,7 +38,7 @@ async fn the_same_event_delivered_twice_by_hand_has_one_effect() {
 
     let absorbed = system
         .eventually(SAGA, || async {
-            let status = admin_status(&system, &system.order("/v1/admin/outbox")).await;
+            let status = system.admin_json(&system.order("/v1/admin/outbox")).await;
             (status["consumer_duplicates_total"] == 1).then_some(())
         })
         .await;
@@ -95,7 +80,7 @@ async fn an_event_that_keeps_failing_is_dead_lettered_and_its_replay_completes_t
     assert_eq!(status, 403, "the dead-letter tools are for admins only");
     let letters = system
         .eventually(SAGA, || async {
-            let list = admin_status(&system, &list_url).await;
+            let list = system.admin_json(&list_url).await;
             list["items"]
                 .as_array()
                 .filter(|items| !items.is_empty())
@@ -190,7 +175,7 @@ async fn postgres_down_while_events_flow_dead_letters_nothing_and_consumption_re
             .await;
         assert_eq!(view["status"], "COMPLETED", "checkout {i}: {view}");
     }
-    let status = admin_status(&system, &system.order("/v1/admin/outbox")).await;
+    let status = system.admin_json(&system.order("/v1/admin/outbox")).await;
     assert_eq!(
         status["consumer_dead_lettered_total"], 0,
         "an outage is never a dead letter: {status}"

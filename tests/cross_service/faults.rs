@@ -4,26 +4,13 @@
 use std::time::Duration;
 
 use orderflow_tests::{Options, System, faults_fired};
-use serde_json::{Value, json};
+use serde_json::json;
 
 const SAGA: Duration = Duration::from_secs(30);
 
 /// `faults_fired_total{flag="<flag>"}` of checkout-service.
 async fn fired(system: &System, flag: &str) -> f64 {
     faults_fired(&system.client, &system.checkout("/metrics"), flag).await
-}
-
-async fn admin_get(system: &System, url: &str) -> Value {
-    system
-        .client
-        .get(url)
-        .bearer_auth(system.admin_token())
-        .send()
-        .await
-        .expect("request")
-        .json()
-        .await
-        .expect("json")
 }
 
 #[tokio::test]
@@ -66,7 +53,9 @@ async fn an_unreachable_payment_provider_keeps_the_checkout_pending_and_it_compl
             .expect("the order was placed");
     assert_eq!(order_status, "PENDING_PAYMENT");
     assert!(system.records(events::topics::PAYMENT).await.is_empty());
-    let backbone = admin_get(&system, &system.checkout("/v1/admin/outbox")).await;
+    let backbone = system
+        .admin_json(&system.checkout("/v1/admin/outbox"))
+        .await;
     assert_eq!(
         backbone["consumer_retried_total"], 0,
         "an outage is not a failed attempt: {backbone}"

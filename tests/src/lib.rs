@@ -169,6 +169,19 @@ impl System {
         (status, response.json().await.unwrap_or(Value::Null))
     }
 
+    /// GET `url` with an admin token, as JSON (the operator endpoints).
+    pub async fn admin_json(&self, url: &str) -> Value {
+        self.client
+            .get(url)
+            .bearer_auth(self.admin_token())
+            .send()
+            .await
+            .expect("request")
+            .json()
+            .await
+            .expect("json")
+    }
+
     /// Session, cart (2 × KB-001) and checkout paid with `card_token`; returns
     /// (session id, checkout id).
     pub async fn submit_checkout(&self, customer: &str, card_token: &str) -> (String, String) {
@@ -273,17 +286,6 @@ where
 
 /// `faults_fired_total{flag="<flag>"}` in the `/metrics` at `url`.
 pub async fn faults_fired(client: &reqwest::Client, url: &str, flag: &str) -> f64 {
-    let text = client
-        .get(url)
-        .send()
-        .await
-        .expect("request")
-        .text()
-        .await
-        .expect("text");
-    let label = format!("faults_fired_total{{flag=\"{flag}\"}} ");
-    text.lines()
-        .find_map(|l| l.strip_prefix(&label))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or_else(|| panic!("no {label} in {url}"))
+    let series = format!("faults_fired_total{{flag=\"{flag}\"}}");
+    test_support::metric(client, url, &series).await
 }

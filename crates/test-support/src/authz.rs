@@ -81,6 +81,15 @@ pub struct Row {
     pub expect: [u16; 7],
 }
 
+/// A row of a matrix, for `const` tables.
+pub const fn row(method: &'static str, path: &'static str, expect: [u16; 7]) -> Row {
+    Row {
+        method,
+        path,
+        expect,
+    }
+}
+
 impl Row {
     /// The route template without its query.
     pub fn template(&self) -> &'static str {

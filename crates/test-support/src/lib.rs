@@ -118,3 +118,21 @@ pub fn assert_operation_ids_are_unique(doc: &serde_json::Value) {
         }
     }
 }
+
+/// The value of the Prometheus series `series` (name and labels, e.g.
+/// `faults_fired_total{flag="fail_readiness"}`) in the `/metrics` at `url`; panics when absent.
+pub async fn metric(client: &reqwest::Client, url: &str, series: &str) -> f64 {
+    let text = client
+        .get(url)
+        .send()
+        .await
+        .expect("request")
+        .text()
+        .await
+        .expect("text");
+    let label = format!("{series} ");
+    text.lines()
+        .find_map(|l| l.strip_prefix(&label))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no {series} in {url}:\n{text}"))
+}

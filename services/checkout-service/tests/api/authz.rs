@@ -2,18 +2,10 @@
 //! operator routes) tried by every kind of caller, each cell from fresh resources of one owner.
 
 use serde_json::{Value, json};
-use test_support::authz::{self, Row, Who};
+use test_support::authz::{self, Row, Who, row};
 use uuid::Uuid;
 
 use crate::helpers::{SECRET, TestApp, spawn_app, visa};
-
-const fn row(method: &'static str, path: &'static str, expect: [u16; 7]) -> Row {
-    Row {
-        method,
-        path,
-        expect,
-    }
-}
 
 /// Columns: anonymous, malformed token, another secret, expired, another customer, the owner,
 /// an admin. A session belongs to its customer alone: an admin cannot use it either.

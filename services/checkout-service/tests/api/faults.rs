@@ -40,19 +40,8 @@ async fn readiness(app: &TestApp) -> (u16, Value) {
 
 /// `faults_fired_total{flag="<flag>"}` in the service's `/metrics`.
 async fn fired(app: &TestApp, flag: &str) -> f64 {
-    let text = app
-        .get("/metrics")
-        .send()
-        .await
-        .expect("request")
-        .text()
-        .await
-        .expect("text");
-    let label = format!("faults_fired_total{{flag=\"{flag}\"}} ");
-    text.lines()
-        .find_map(|l| l.strip_prefix(&label))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or_else(|| panic!("no {label} in /metrics:\n{text}"))
+    let series = format!("faults_fired_total{{flag=\"{flag}\"}}");
+    test_support::metric(&app.client, &app.url("/metrics"), &series).await
 }
 
 #[tokio::test]

@@ -1,18 +1,10 @@
 //! The authorization matrix: every endpoint of order-service (its own and the backbone's
 //! operator routes) tried by every kind of caller, each cell on a fresh order of one owner.
 
-use test_support::authz::{self, Row, Who};
+use test_support::authz::{self, Row, Who, row};
 use uuid::Uuid;
 
 use crate::helpers::{SECRET, TestApp, spawn_app};
-
-const fn row(method: &'static str, path: &'static str, expect: [u16; 7]) -> Row {
-    Row {
-        method,
-        path,
-        expect,
-    }
-}
 
 /// Columns: anonymous, malformed token, another secret, expired, another customer, the owner,
 /// an admin. Another customer's order is 404, as if it did not exist: a 403 would confirm it.
