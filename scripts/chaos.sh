@@ -5,6 +5,8 @@
 # through a seeded schedule of kills, pauses, restarts and latency. Report: target/chaos/.
 #   CHAOS_CHECKOUTS=10000 CHAOS_RATE=40 CHAOS_SEED=1 CHAOS_INTERVAL=8s   # the defaults
 #   CHAOS_PROFILE=release                                                # optimized binaries
+#   CHAOS_FAULTS=pause-broker,kill-order-service   # only these kinds (names as in the report)
+#   CHAOS_SETTLE_TIMEOUT=5m CHAOS_BROKER_LOG=tansu_broker::coordinator=info   # waiting; broker's log
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PROFILE=${CHAOS_PROFILE:-debug}

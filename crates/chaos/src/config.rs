@@ -22,7 +22,8 @@ pub struct Config {
     pub interval: Duration,
     /// Longest wait for the system to settle once the load has ended.
     pub settle_timeout: Duration,
-    /// First of the ports this run takes (it uses `port_base .. port_base + 10`).
+    /// First of the ports this run takes: `port_base .. port_base + 7` for Postgres, Redis,
+    /// the broker, both services and both relays.
     pub port_base: u16,
     /// The built service binaries.
     pub bin_dir: PathBuf,
