@@ -3,18 +3,21 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 CARGO ?= cargo
 
-.PHONY: help up down test fmt lint lint-infra unit token logs dlq bench load load-smoke chaos fuzz-api
+.PHONY: help up down test setup fmt lint lint-infra unit token logs dlq bench load load-smoke chaos fuzz-api
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
 
-up: ## Run the whole system locally (Postgres and Redis of this machine; no Docker)
+up: ## Install what is missing, then run the whole system locally (its own Postgres, Redis and Kafka; no Docker)
 	@scripts/up.sh
 
 down: ## Stop what `make up` started
 	@scripts/down.sh
 
-test: lint lint-infra unit ## fmt, clippy, the infrastructure checks and every test
+test: setup lint lint-infra unit ## Install what is missing, then fmt, clippy, the infrastructure checks and every test
+
+setup: ## Install what is missing: Debian packages, rustfmt, clippy, cargo-nextest, Kafka's jars
+	@scripts/setup.sh
 
 lint: ## cargo fmt --check and clippy with warnings as errors
 	$(CARGO) fmt --all -- --check
@@ -23,11 +26,10 @@ lint: ## cargo fmt --check and clippy with warnings as errors
 lint-infra: ## Offline checks: hadolint, compose, kustomize + kubernetes-validate, policy-check (Gatekeeper Rego), Chaos Mesh schema, workflow schema + zizmor, terraform fmt/hcl2, checkov, yamllint
 	@scripts/lint-infra.sh
 
-unit: ## Every test (starts Postgres, Redis and the broker if they are down)
-	@scripts/ensure-services.sh
-	@scripts/broker.sh start
-	@scripts/drop-test-dbs.sh
-	$(CARGO) nextest run --workspace --no-fail-fast
+unit: ## Every test (starts Postgres, Redis and Kafka if they are down)
+	@scripts/services.sh start
+	@scripts/kafka.sh start
+	@set -a; source scripts/dev.env; set +a; scripts/drop-test-dbs.sh && $(CARGO) nextest run --workspace --no-fail-fast
 
 bench: ## Release build, then every BENCHMARKS.md figure against its limit (target/bench/)
 	@scripts/bench.sh

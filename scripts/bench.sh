@@ -8,8 +8,8 @@ cd "$(dirname "$0")/.."
 set -a; source scripts/dev.env; set +a
 PROFILE=${BENCH_PROFILE:-release}
 
-scripts/ensure-services.sh
-scripts/broker.sh start
+scripts/services.sh start
+scripts/kafka.sh start
 cargo_flags=(); [ "$PROFILE" = release ] && cargo_flags=(--release)
 cargo build "${cargo_flags[@]}" -q -p checkout-service -p order-service -p orderflow-bench
 BENCH_BIN_DIR=target/$PROFILE "target/$PROFILE/orderflow-bench"

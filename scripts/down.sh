@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# `make down`: stops what `make up` started (SIGTERM, so the services drain and exit cleanly).
+# `make down`: stops what `make up` started (SIGTERM, so the services drain and exit cleanly),
+# then Kafka, PostgreSQL and Redis, which keep their data for the next `make up`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUN_DIR=${RUN_DIR:-.run}
@@ -16,4 +17,6 @@ for pidfile in "$RUN_DIR"/*-service.pid; do
   rm -f "$pidfile"
 done
 
-[ "${1:-}" = --keep-broker ] || scripts/broker.sh stop
+[ "${1:-}" = --keep-dependencies ] && exit 0
+scripts/kafka.sh stop
+scripts/services.sh stop

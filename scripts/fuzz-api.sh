@@ -17,8 +17,8 @@ OUT=target/fuzz
 rm -rf "$OUT"
 mkdir -p "$OUT/logs"
 
-scripts/ensure-services.sh
-scripts/broker.sh start
+scripts/services.sh start
+scripts/kafka.sh start
 scripts/install-schemathesis.sh
 if [ -n "${FUZZ_BIN_DIR:-}" ]; then
   bin=$FUZZ_BIN_DIR

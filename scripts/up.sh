@@ -1,19 +1,21 @@
 #!/usr/bin/env bash
-# `make up`: the whole system on this machine, no Docker. Starts the broker (tansu), creates
-# the topics and the databases, migrates them, starts both services in the background and
-# returns once both are ready.
+# `make up`: the whole system on this machine, no Docker. Installs what is missing
+# (scripts/setup.sh), starts PostgreSQL, Redis and Apache Kafka of the project's own, builds,
+# creates the topics and the databases, migrates them, starts both services in the background
+# and returns once both are ready. A second `make up` reuses all of it.
 # PROFILE=release builds optimised binaries (slower to build).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+scripts/setup.sh
+scripts/services.sh start
 set -a; source scripts/dev.env; set +a
 RUN_DIR=${RUN_DIR:-.run}
 LOG_DIR=$RUN_DIR/logs
 PROFILE=${PROFILE:-debug}
 mkdir -p "$LOG_DIR"
 
-scripts/ensure-services.sh
-scripts/down.sh --keep-broker
-scripts/broker.sh start
+scripts/down.sh --keep-dependencies
+scripts/kafka.sh start
 
 cargo_flags=(); [ "$PROFILE" = release ] && cargo_flags=(--release)
 cargo build "${cargo_flags[@]}" -q -p checkout-service -p order-service -p orderflowctl
@@ -48,7 +50,9 @@ cat <<MSG
 orderflow is up
   checkout-service  http://$CHECKOUT_ADDR   (OpenAPI: http://$CHECKOUT_ADDR/openapi.json)
   order-service     http://$ORDER_ADDR   (OpenAPI: http://$ORDER_ADDR/openapi.json)
-  broker (tansu)    $KAFKA_BROKERS
+  Apache Kafka      $KAFKA_BROKERS
+  PostgreSQL        $PG_URL
+  Redis             $SESSION_STORE
   logs              $LOG_DIR/
   a token           make token CUSTOMER=alice   (admin: make token CUSTOMER=ops ADMIN=1)
   stop              make down
