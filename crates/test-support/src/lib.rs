@@ -1,8 +1,10 @@
 #![doc = include_str!("../README.md")]
 
 pub mod authz;
+pub mod kafka;
 mod proxy;
 
+pub use kafka::KafkaCluster;
 pub use proxy::TcpProxy;
 
 use sqlx::{AssertSqlSafe, Connection, Executor, PgConnection};
@@ -11,15 +13,36 @@ use uuid::Uuid;
 /// Prefix of every database the tests create.
 pub const TEST_DATABASE_PREFIX: &str = "orderflow_test_";
 
-/// URL of a database on the test server with maintenance rights (to create others).
+/// URL of a database on the test server with maintenance rights (to create others); the
+/// default is the cluster `make test` starts (scripts/services.sh).
 pub fn admin_database_url() -> String {
     std::env::var("TEST_DATABASE_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:55432/postgres".to_owned())
 }
 
 /// URL of the test Redis.
 pub fn redis_url() -> String {
-    std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned())
+    std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:56379".to_owned())
+}
+
+/// `host:port` of the test Postgres: what a [`TcpProxy`] in front of it forwards to, and what
+/// to replace in a database URL to go through the proxy.
+pub fn postgres_addr() -> String {
+    authority(&admin_database_url())
+}
+
+/// `host:port` of the test Redis.
+pub fn redis_addr() -> String {
+    authority(&redis_url())
+}
+
+/// The `host:port` of a URL such as `postgres://user@host:port/db`.
+fn authority(url: &str) -> String {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let rest = rest.split(['/', '?']).next().unwrap_or(rest);
+    rest.rsplit_once('@')
+        .map_or(rest, |(_, host)| host)
+        .to_owned()
 }
 
 /// The test broker (`TEST_KAFKA_BROKERS`, default the one `make test` starts).
@@ -135,4 +158,22 @@ pub async fn metric(client: &reqwest::Client, url: &str, series: &str) -> f64 {
         .find_map(|l| l.strip_prefix(&label))
         .and_then(|v| v.parse().ok())
         .unwrap_or_else(|| panic!("no {series} in {url}:\n{text}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::authority;
+
+    #[test]
+    fn the_authority_of_a_url_is_its_host_and_port() {
+        assert_eq!(
+            authority("postgres://postgres@127.0.0.1:55432/postgres"),
+            "127.0.0.1:55432"
+        );
+        assert_eq!(authority("redis://127.0.0.1:56379"), "127.0.0.1:56379");
+        assert_eq!(
+            authority("postgres://u:p@db:5432/x?sslmode=require"),
+            "db:5432"
+        );
+    }
 }
