@@ -10,6 +10,9 @@ pub struct KafkaSettings {
     pub brokers: String,
     pub topic_prefix: String,
     pub partitions: i32,
+    /// Replicas of each topic created, and how many must have a write (`acks=all`).
+    pub replication_factor: i32,
+    pub min_insync_replicas: i32,
     pub security_protocol: String,
     pub sasl_mechanism: String,
     pub sasl_username: String,
@@ -46,6 +49,29 @@ impl KafkaSettings {
                 Err("must be between 1 and 1000")
             }
         });
+        let replication_factor = env.parse_checked("KAFKA_REPLICATION_FACTOR", |n: &i32| {
+            if (1..=7).contains(n) {
+                Ok(())
+            } else {
+                Err("must be between 1 and 7")
+            }
+        });
+        let min_insync_replicas = env.parse_checked("KAFKA_MIN_INSYNC_REPLICAS", |n: &i32| {
+            if (1..=7).contains(n) {
+                Ok(())
+            } else {
+                Err("must be between 1 and 7")
+            }
+        });
+        if let (Some(replicas), Some(insync)) = (replication_factor, min_insync_replicas)
+            && insync > replicas
+        {
+            env.invalid(
+                "KAFKA_MIN_INSYNC_REPLICAS",
+                "must not exceed KAFKA_REPLICATION_FACTOR: no write could succeed",
+            );
+            return None;
+        }
         let security_protocol = env.parse_checked("KAFKA_SECURITY_PROTOCOL", |p: &String| {
             if PROTOCOLS.contains(&p.as_str()) {
                 Ok(())
@@ -66,6 +92,8 @@ impl KafkaSettings {
             brokers: brokers?,
             topic_prefix: topic_prefix?,
             partitions: partitions?,
+            replication_factor: replication_factor?,
+            min_insync_replicas: min_insync_replicas?,
             security_protocol: security_protocol?,
             sasl_mechanism: sasl_mechanism?,
             sasl_username: sasl_username?,
@@ -79,6 +107,8 @@ impl KafkaSettings {
             brokers: brokers.to_owned(),
             topic_prefix: topic_prefix.to_owned(),
             partitions: 3,
+            replication_factor: 1,
+            min_insync_replicas: 1,
             security_protocol: "plaintext".to_owned(),
             sasl_mechanism: String::new(),
             sasl_username: String::new(),

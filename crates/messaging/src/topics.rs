@@ -52,13 +52,21 @@ pub async fn ensure(settings: &KafkaSettings) -> KafkaResult<()> {
     create(settings, &Topics::new(&settings.topic_prefix).all()).await
 }
 
-/// Creates topics by real name with `settings.partitions` partitions (existing ones are left
-/// as they are).
+/// Creates topics by real name with the partitions, replicas and `min.insync.replicas` of
+/// `settings` (existing ones are left as they are).
 pub async fn create(settings: &KafkaSettings, names: &[String]) -> KafkaResult<()> {
     let admin: AdminClient<DefaultClientContext> = settings.client_config().create()?;
+    let min_insync = settings.min_insync_replicas.to_string();
     let new_topics: Vec<NewTopic<'_>> = names
         .iter()
-        .map(|name| NewTopic::new(name, settings.partitions, TopicReplication::Fixed(1)))
+        .map(|name| {
+            NewTopic::new(
+                name,
+                settings.partitions,
+                TopicReplication::Fixed(settings.replication_factor),
+            )
+            .set("min.insync.replicas", &min_insync)
+        })
         .collect();
     let options = AdminOptions::new().operation_timeout(Some(Duration::from_secs(10)));
     for result in admin.create_topics(&new_topics, &options).await? {

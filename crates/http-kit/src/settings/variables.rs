@@ -44,6 +44,8 @@ pub const VARIABLES: &[Variable] = &[
     var("KAFKA_BROKERS", Some("127.0.0.1:9092"), BOTH, "Kafka bootstrap servers, comma-separated."),
     var("KAFKA_TOPIC_PREFIX", Some(""), BOTH, "Prefix of every topic and consumer group name (tests and shared clusters use their own)."),
     var("KAFKA_PARTITIONS", Some("12"), BOTH, "Partitions of the topics `orderflowctl topics` creates (at least the HPA's most replicas)."),
+    var("KAFKA_REPLICATION_FACTOR", Some("1"), BOTH, "Replicas of each topic `orderflowctl topics` creates (3 in Kubernetes and production)."),
+    var("KAFKA_MIN_INSYNC_REPLICAS", Some("1"), BOTH, "`min.insync.replicas` of those topics: the replicas an `acks=all` write waits for (2 with 3 replicas)."),
     var("KAFKA_SECURITY_PROTOCOL", Some("plaintext"), BOTH, "`plaintext`, `ssl`, `sasl_plaintext` or `sasl_ssl`."),
     var("KAFKA_SASL_MECHANISM", Some(""), BOTH, "`PLAIN`, `SCRAM-SHA-256` or `SCRAM-SHA-512`, with a `sasl_*` protocol."),
     var("KAFKA_SASL_USERNAME", Some(""), BOTH, "SASL user name."),
