@@ -59,6 +59,9 @@ impl<H: Handler> Backbone<H> {
             retry_max: std::time::Duration::from_secs(5),
             inbox_retention: settings.inbox_retention,
             instance_id: settings.consumer_instance_id.clone(),
+            // Kafka's defaults: a broker paused for seconds must not evict healthy members.
+            session_timeout: std::time::Duration::from_secs(45),
+            max_poll_interval: std::time::Duration::from_secs(300),
         };
         let consumer = Consumer::new(db.clone(), &settings.kafka, config, handler)?;
         Ok(Self {

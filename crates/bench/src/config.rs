@@ -65,7 +65,7 @@ pub struct Config {
     pub scale: Scale,
     pub bin_dir: PathBuf,
     pub out_dir: PathBuf,
-    /// Server URL without a database, e.g. `postgres://postgres@127.0.0.1:5432`.
+    /// Server URL without a database, e.g. `postgres://postgres@127.0.0.1:55432`.
     pub pg_url: String,
     pub redis_url: String,
     pub brokers: String,
@@ -113,8 +113,8 @@ impl Config {
             scale,
             bin_dir,
             out_dir: PathBuf::from(var("BENCH_OUT", "target/bench")),
-            pg_url: var("PG_URL", "postgres://postgres@127.0.0.1:5432"),
-            redis_url: var("SESSION_STORE", "redis://127.0.0.1:6379"),
+            pg_url: var("PG_URL", "postgres://postgres@127.0.0.1:55432"),
+            redis_url: var("SESSION_STORE", "redis://127.0.0.1:56379"),
             brokers: var("KAFKA_BROKERS", "127.0.0.1:9092"),
             jwt_secret: var(
                 "AUTH_JWT_SECRET",

@@ -101,7 +101,6 @@ async fn broker_hop(config: &Config, count: usize) -> anyhow::Result<Summary> {
         .client_config()
         .set("group.id", format!("{}hop", kafka.topic_prefix))
         .set("enable.auto.commit", "false")
-        .set("fetch.wait.max.ms", "10")
         .create()?;
     let mut partitions = TopicPartitionList::new();
     for partition in 0..PARTITIONS {

@@ -1,8 +1,9 @@
-//! The librdkafka client context: reads the consumer lag out of librdkafka's statistics.
+//! The librdkafka client context: reads the consumer lag out of librdkafka's statistics and
+//! counts the partitions taken from this member by rebalances.
 
 use std::sync::Arc;
 
-use rdkafka::consumer::ConsumerContext;
+use rdkafka::consumer::{BaseConsumer, ConsumerContext, Rebalance};
 use rdkafka::{ClientContext, Statistics};
 
 use crate::ConsumerStats;
@@ -24,4 +25,12 @@ impl ClientContext for LagContext {
     }
 }
 
-impl ConsumerContext for LagContext {}
+impl ConsumerContext for LagContext {
+    fn pre_rebalance(&self, _: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        if let Rebalance::Revoke(partitions) = rebalance
+            && partitions.count() > 0
+        {
+            self.0.revoked();
+        }
+    }
+}

@@ -1,14 +1,15 @@
 //! The consumer loop: one message at a time, inbox first, offsets after effects.
 
+use std::collections::VecDeque;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use messaging::dlq::{self, Failure};
 use messaging::envelope;
 use messaging::{KafkaSettings, OffThread, Topics};
 use rdkafka::consumer::{CommitMode, Consumer as _, StreamConsumer};
 use rdkafka::error::KafkaResult;
-use rdkafka::message::{BorrowedMessage, Message};
+use rdkafka::message::{Message, OwnedMessage};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
@@ -37,11 +38,13 @@ pub struct ConsumerConfig {
     /// the same id takes its partitions back at once, instead of waiting for a rebalance
     /// after its old member's session expires. `None`: dynamic membership.
     pub instance_id: Option<String>,
+    /// Without a heartbeat for this long the member is taken for dead (`session.timeout.ms`).
+    pub session_timeout: Duration,
+    /// Without a poll for this long the member leaves its group (`max.poll.interval.ms`):
+    /// bounds how long one event may be handled. An outage is waited out with the partitions
+    /// paused and the consumer polled, so it never counts here.
+    pub max_poll_interval: Duration,
 }
-
-/// How long a member may hold no partition before it joins its group again: more than the
-/// session timeout (45 s), so a dead member's partitions have been handed out by then.
-const REJOIN_AFTER: Duration = Duration::from_secs(60);
 
 /// What became of one message.
 enum Outcome {
@@ -87,10 +90,8 @@ impl<H: Handler> Consumer<H> {
             .set("auto.commit.interval.ms", "500")
             .set("enable.auto.offset.store", "false")
             .set("auto.offset.reset", "earliest")
-            // Kafka's default: a broker paused for seconds must not evict healthy members.
-            .set("session.timeout.ms", "45000")
-            .set("max.poll.interval.ms", "600000")
-            .set("fetch.wait.max.ms", "10")
+            .set("session.timeout.ms", millis(config.session_timeout))
+            .set("max.poll.interval.ms", millis(config.max_poll_interval))
             .set_if("group.instance.id", config.instance_id.as_deref())
             .create_with_context(LagContext(Arc::clone(&stats)))?;
         let topics = Topics::new(&kafka.topic_prefix);
@@ -118,19 +119,27 @@ impl<H: Handler> Consumer<H> {
         }
         tracing::info!(group = self.config.group, topics = ?names, "consumer started");
         let mut purge = tokio::time::interval(Duration::from_secs(60));
-        let mut watch = tokio::time::interval(REJOIN_AFTER / 4);
-        let mut unassigned_since: Option<Instant> = None;
+        // Messages taken from partitions assigned during an outage, to handle first after it.
+        let mut held = VecDeque::new();
         loop {
-            let message = tokio::select! {
-                () = shutdown.cancelled() => break,
-                _ = purge.tick() => { self.purge_inbox().await; continue }
-                _ = watch.tick() => { self.rejoin_if_stuck(&names, &mut unassigned_since); continue }
-                message = self.kafka.recv() => message,
+            let message = match held.pop_front() {
+                Some(message) => Ok(message),
+                None => tokio::select! {
+                    () = shutdown.cancelled() => break,
+                    _ = purge.tick() => { self.purge_inbox().await; continue }
+                    message = self.kafka.recv() => message.map(|m| m.detach()),
+                },
             };
             match message {
-                Ok(message) => match self.process(&message, &shutdown).await {
+                Ok(message) => match self.process(&message, &mut held, &shutdown).await {
                     Outcome::Done => {
-                        if let Err(e) = self.kafka.store_offset_from_message(&message) {
+                        let (topic, partition) = (message.topic(), message.partition());
+                        let next = rdkafka::Offset::Offset(message.offset() + 1);
+                        let mut done = rdkafka::TopicPartitionList::new();
+                        let stored = done
+                            .add_partition_offset(topic, partition, next)
+                            .and_then(|()| self.kafka.store_offsets(&done));
+                        if let Err(e) = stored {
                             tracing::warn!(error = %e, "cannot store offset; the message may be delivered again");
                         }
                     }
@@ -158,7 +167,8 @@ impl<H: Handler> Consumer<H> {
 
     async fn process(
         &self,
-        message: &BorrowedMessage<'_>,
+        message: &OwnedMessage,
+        held: &mut VecDeque<OwnedMessage>,
         shutdown: &CancellationToken,
     ) -> Outcome {
         let envelope =
@@ -207,42 +217,17 @@ impl<H: Handler> Consumer<H> {
             envelope.traceparent.as_deref(),
             envelope.tracestate.as_deref(),
         );
-        self.handle(message, &envelope, shutdown)
+        self.handle(message, &envelope, held, shutdown)
             .instrument(span)
             .await
-    }
-
-    /// A member with no partition for [`REJOIN_AFTER`] is stuck: there are at least as many
-    /// partitions as replicas (`KAFKA_PARTITIONS`), so a settled group gives every member
-    /// some. Seen on tansu 0.6.0 after members were killed (ADR 0006). It leaves and joins the
-    /// group again, which a healthy broker never makes it do.
-    fn rejoin_if_stuck(&self, topics: &[&str], unassigned_since: &mut Option<Instant>) {
-        let assigned = self.kafka.assignment().is_ok_and(|a| a.count() > 0);
-        if assigned {
-            *unassigned_since = None;
-            return;
-        }
-        let since = *unassigned_since.get_or_insert_with(Instant::now);
-        if since.elapsed() < REJOIN_AFTER {
-            return;
-        }
-        tracing::warn!(
-            group = self.config.group,
-            unassigned_secs = since.elapsed().as_secs(),
-            "no partition assigned for too long; joining the group again"
-        );
-        self.kafka.unsubscribe();
-        if let Err(e) = self.kafka.subscribe(topics) {
-            tracing::error!(error = %e, "cannot subscribe again; will retry");
-        }
-        *unassigned_since = Some(Instant::now());
     }
 
     /// Applies one handled event, retrying as its failure calls for.
     async fn handle(
         &self,
-        message: &BorrowedMessage<'_>,
+        message: &OwnedMessage,
         envelope: &Envelope,
+        held: &mut VecDeque<OwnedMessage>,
         shutdown: &CancellationToken,
     ) -> Outcome {
         let (mut attempts, mut outage) = (0, 0);
@@ -255,6 +240,7 @@ impl<H: Handler> Consumer<H> {
                         self.stats.duplicates()
                     }
                     if outage > 0 {
+                        self.resume();
                         tracing::info!(
                             group = self.config.group,
                             outage_attempts = outage,
@@ -264,18 +250,16 @@ impl<H: Handler> Consumer<H> {
                     return Outcome::Done;
                 }
                 Err(HandlerError::Unavailable(why)) => {
-                    // No pause of the partitions: this loop takes no new message meanwhile,
-                    // and librdkafka on tansu resumed a paused partition after the messages
-                    // it had fetched ahead, which were then never handled.
                     if outage == 0 {
                         tracing::warn!(
                             event_id = envelope.id,
                             why,
-                            "dependency unavailable; retrying until it is back"
+                            "dependency unavailable; partitions paused, retrying until it is back"
                         );
+                        self.pause_assignment();
                     }
                     outage += 1;
-                    if !sleep_or_shutdown(self.backoff(outage), shutdown).await {
+                    if !self.wait_out(self.backoff(outage), held, shutdown).await {
                         return Outcome::Abandoned;
                     }
                 }
@@ -305,6 +289,61 @@ impl<H: Handler> Consumer<H> {
         }
     }
 
+    /// Pauses every assigned partition: a dependency outage stops them all, and librdkafka
+    /// fetches nothing for a paused partition. Its fetch position goes back to just after the
+    /// last message taken, so what had been fetched ahead comes again after the resume.
+    fn pause_assignment(&self) {
+        match self.kafka.assignment() {
+            Ok(assignment) => {
+                if let Err(e) = self.kafka.pause(&assignment) {
+                    tracing::warn!(error = %e, "cannot pause the partitions");
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "cannot read the assignment to pause it"),
+        }
+    }
+
+    fn resume(&self) {
+        let resumed = self
+            .kafka
+            .assignment()
+            .and_then(|assignment| self.kafka.resume(&assignment));
+        if let Err(e) = resumed {
+            tracing::warn!(error = %e, "cannot resume the partitions");
+        }
+    }
+
+    /// Sleeps `delay` while polling the consumer, so the group keeps this member through an
+    /// outage of any length (`max.poll.interval.ms` counts from the last poll). A message can
+    /// only come from a partition assigned meanwhile: it is kept in `held` to be handled
+    /// after the outage, and its partition is paused too. `false`: shutdown came first.
+    async fn wait_out(
+        &self,
+        delay: Duration,
+        held: &mut VecDeque<OwnedMessage>,
+        shutdown: &CancellationToken,
+    ) -> bool {
+        let until = tokio::time::Instant::now() + delay;
+        loop {
+            tokio::select! {
+                () = shutdown.cancelled() => return false,
+                () = tokio::time::sleep_until(until) => return true,
+                message = self.kafka.recv() => match message {
+                    Ok(message) => {
+                        let message = message.detach();
+                        let mut partition = rdkafka::TopicPartitionList::new();
+                        partition.add_partition(message.topic(), message.partition());
+                        if let Err(e) = self.kafka.pause(&partition) {
+                            tracing::warn!(error = %e, "cannot pause a partition");
+                        }
+                        held.push_back(message);
+                    }
+                    Err(e) => tracing::debug!(error = %e, "kafka consumer error during an outage"),
+                },
+            }
+        }
+    }
+
     /// The inbox row, then the handler's effects, in one transaction. `Ok(false)`: duplicate.
     async fn apply(&self, envelope: &Envelope) -> Result<bool, HandlerError> {
         let mut tx = self.db.begin().await?;
@@ -327,7 +366,7 @@ impl<H: Handler> Consumer<H> {
     /// (the offset must not move on before the dead letter is safe).
     async fn dead_letter(
         &self,
-        message: &BorrowedMessage<'_>,
+        message: &OwnedMessage,
         error: &str,
         attempts: u32,
         shutdown: &CancellationToken,
@@ -383,6 +422,10 @@ impl<H: Handler> Consumer<H> {
             Err(e) => tracing::warn!(error = %e, "inbox purge failed; will retry"),
         }
     }
+}
+
+fn millis(duration: Duration) -> String {
+    duration.as_millis().to_string()
 }
 
 /// Sets a property only when it has a value.

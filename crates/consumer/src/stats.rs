@@ -10,6 +10,7 @@ pub struct ConsumerStats {
     skipped: Counter,
     retried: Counter,
     dead_lettered: Counter,
+    revoked: Counter,
     lag: Gauge,
 }
 
@@ -31,6 +32,7 @@ impl ConsumerStats {
     counter!(skipped, skipped_total);
     counter!(retried, retried_total);
     counter!(dead_lettered, dead_lettered_total);
+    counter!(revoked, revoked_total);
 
     pub(crate) fn set_lag(&self, lag: i64) {
         self.lag.set(lag);
@@ -67,6 +69,12 @@ impl ConsumerStats {
             "consumer_dead_lettered",
             "Events sent to a dead-letter topic",
             self.dead_lettered.clone(),
+        );
+        registry.register(
+            "consumer_revocations",
+            "Rebalances that took partitions from this member (scaling, restarts, or a member \
+             the group took for dead)",
+            self.revoked.clone(),
         );
         registry.register(
             "consumer_lag",
