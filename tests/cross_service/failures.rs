@@ -133,7 +133,7 @@ async fn an_event_that_keeps_failing_is_dead_lettered_and_its_replay_completes_t
 
 #[tokio::test]
 async fn postgres_down_while_events_flow_dead_letters_nothing_and_consumption_resumes() {
-    let postgres = TcpProxy::start("127.0.0.1:5432").await;
+    let postgres = TcpProxy::start(&test_support::postgres_addr()).await;
     let system = System::start_with(Options {
         order_postgres: Some(postgres.addr()),
         ..Options::default()

@@ -1,5 +1,6 @@
 //! Tests over the whole system and over the repository's own documents.
 
+mod broker_failover;
 mod broker_pause;
 mod deploy;
 mod failures;

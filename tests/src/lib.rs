@@ -39,10 +39,13 @@ pub struct Options<'a> {
     /// Extra settings of checkout-service (e.g. a short `SAGA_TIMEOUT`).
     pub checkout_extra: &'a [(&'static str, &'a str)],
     pub order_extra: &'a [(&'static str, &'a str)],
-    /// Where order-service reaches Postgres (a `TcpProxy` in front of 127.0.0.1:5432).
+    /// Where order-service reaches Postgres (a `TcpProxy` in front of the test Postgres).
     pub order_postgres: Option<std::net::SocketAddr>,
     /// Another broker than the shared test broker.
     pub brokers: Option<String>,
+    /// Replicas of the test's topics (`min.insync.replicas` one less): for a cluster of the
+    /// test's own.
+    pub replication_factor: Option<i32>,
 }
 
 impl System {
@@ -56,6 +59,7 @@ impl System {
             order_extra,
             order_postgres,
             brokers,
+            replication_factor,
         } = options;
         if std::env::var("TEST_LOG").is_ok() {
             drop(telemetry::init("tests", telemetry::LogFormat::Pretty, None));
@@ -63,7 +67,11 @@ impl System {
         let shutdown = CancellationToken::new();
         let prefix = test_support::unique_topic_prefix();
         let brokers = brokers.unwrap_or_else(test_support::kafka_brokers);
-        let kafka = KafkaSettings::local(&brokers, &prefix);
+        let mut kafka = KafkaSettings::local(&brokers, &prefix);
+        if let Some(replicas) = replication_factor {
+            kafka.replication_factor = replicas;
+            kafka.min_insync_replicas = (replicas - 1).max(1);
+        }
         messaging::topics::ensure(&kafka)
             .await
             .expect("create the test's topics (is the broker running?)");
@@ -108,7 +116,7 @@ impl System {
 
         // The app may reach its database through a proxy; migrations go direct.
         let order_app_url = match order_postgres {
-            Some(proxy) => order_db_url.replace("127.0.0.1:5432", &proxy.to_string()),
+            Some(proxy) => order_db_url.replace(&test_support::postgres_addr(), &proxy.to_string()),
             None => order_db_url.clone(),
         };
         let order_settings =
@@ -262,6 +270,26 @@ impl System {
                 return view;
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+impl System {
+    /// Waits for each `(customer number, checkout id)` to be COMPLETED (60 s each at most);
+    /// the panic shows both outboxes of the one that is not.
+    pub async fn assert_all_complete(&self, checkouts: &[(usize, String)]) {
+        for (i, checkout_id) in checkouts {
+            let customer = format!("customer-{i}");
+            let view = self
+                .wait_final(&customer, checkout_id, Duration::from_secs(60))
+                .await;
+            if view["status"] != "COMPLETED" {
+                let checkout = self.admin_json(&self.checkout("/v1/admin/outbox")).await;
+                let order = self.admin_json(&self.order("/v1/admin/outbox")).await;
+                panic!(
+                    "checkout {i} did not complete: {view}\ncheckout-service: {checkout}\norder-service: {order}"
+                );
+            }
         }
     }
 }

@@ -1,5 +1,5 @@
-//! The relay against a real Postgres and librdkafka's in-process mock cluster (which speaks
-//! the real protocol, idempotent producer included).
+//! The relay against a real Postgres and the test broker (Apache Kafka in `make test`), each
+//! test on topics of its own.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -10,8 +10,6 @@ use faults::{FaultFlags, Faults};
 use messaging::KafkaSettings;
 use outbox::relay::{Relay, RelayConfig, backlog};
 use outbox::{TraceContext, enqueue};
-use rdkafka::mocking::MockCluster;
-use rdkafka::producer::DefaultProducerContext;
 use secrecy::SecretString;
 use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
@@ -23,7 +21,6 @@ struct Setup {
     db: PgPool,
     url: SecretString,
     kafka: KafkaSettings,
-    _cluster: MockCluster<'static, DefaultProducerContext>,
 }
 
 async fn setup() -> Setup {
@@ -33,17 +30,16 @@ async fn setup() -> Setup {
         .execute(&db)
         .await
         .expect("schema");
-    let cluster = MockCluster::new(1).expect("mock cluster");
     let prefix = test_support::unique_topic_prefix();
-    cluster
-        .create_topic(&format!("{prefix}{TOPIC}"), 4, 1)
+    let mut kafka = KafkaSettings::local(&test_support::kafka_brokers(), &prefix);
+    kafka.partitions = 4;
+    messaging::topics::create(&kafka, &[format!("{prefix}{TOPIC}")])
+        .await
         .expect("topic");
-    let kafka = KafkaSettings::local(&cluster.bootstrap_servers(), &prefix);
     Setup {
         db,
         url: SecretString::from(url),
         kafka,
-        _cluster: cluster,
     }
 }
 

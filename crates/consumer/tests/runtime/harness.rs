@@ -9,8 +9,7 @@ use cloudevents::{EventBuilder, EventBuilderV10};
 use consumer::{Consumer, ConsumerConfig, ConsumerStats, Envelope, Handler, HandlerError};
 use messaging::KafkaSettings;
 use rdkafka::message::OwnedHeaders;
-use rdkafka::mocking::MockCluster;
-use rdkafka::producer::{DefaultProducerContext, FutureProducer, FutureRecord};
+use rdkafka::producer::{FutureProducer, FutureRecord};
 use serde::Deserialize;
 use sqlx::{PgPool, Postgres, Transaction};
 use tokio_util::sync::CancellationToken;
@@ -71,7 +70,6 @@ pub struct Setup {
     pub producer: FutureProducer,
     pub stats: Arc<ConsumerStats>,
     pub shutdown: CancellationToken,
-    _cluster: MockCluster<'static, DefaultProducerContext>,
 }
 
 impl Drop for Setup {
@@ -80,13 +78,13 @@ impl Drop for Setup {
     }
 }
 
+/// The consumer on topics of its own on the test broker (Apache Kafka in `make test`).
 pub async fn setup(handler: Recorder) -> Setup {
-    setup_on(handler, false).await
+    setup_with(handler, |_| {}).await
 }
 
-/// `on_real_broker`: the test broker (tansu in `make test`) instead of the mock cluster, for
-/// behaviour that differs between them.
-pub async fn setup_on(handler: Recorder, on_real_broker: bool) -> Setup {
+/// As [`setup`], with the consumer's configuration changed by `tune`.
+pub async fn setup_with(handler: Recorder, tune: impl FnOnce(&mut ConsumerConfig)) -> Setup {
     let url = test_support::fresh_database().await;
     let db = PgPool::connect(&url).await.expect("connect");
     sqlx::raw_sql(include_str!("../../../../migrations/order/0001_outbox.sql"))
@@ -97,26 +95,14 @@ pub async fn setup_on(handler: Recorder, on_real_broker: bool) -> Setup {
         .execute(&db)
         .await
         .expect("table");
-    let cluster = MockCluster::new(1).expect("mock cluster");
     let prefix = test_support::unique_topic_prefix();
-    cluster
-        .create_topic(&format!("{prefix}{TOPIC}"), 1, 1)
-        .expect("topic");
-    cluster
-        .create_topic(&format!("{prefix}{TOPIC}.dlq"), 1, 1)
-        .expect("dlq topic");
-    let kafka = if on_real_broker {
-        let mut kafka = KafkaSettings::local(&test_support::kafka_brokers(), &prefix);
-        kafka.partitions = 1;
-        let names = [format!("{prefix}{TOPIC}"), format!("{prefix}{TOPIC}.dlq")];
-        messaging::topics::create(&kafka, &names)
-            .await
-            .expect("topics");
-        kafka
-    } else {
-        KafkaSettings::local(&cluster.bootstrap_servers(), &prefix)
-    };
-    let config = ConsumerConfig {
+    let mut kafka = KafkaSettings::local(&test_support::kafka_brokers(), &prefix);
+    kafka.partitions = 1;
+    let names = [format!("{prefix}{TOPIC}"), format!("{prefix}{TOPIC}.dlq")];
+    messaging::topics::create(&kafka, &names)
+        .await
+        .expect("topics");
+    let mut config = ConsumerConfig {
         group: format!("{prefix}test"),
         topics: vec![TOPIC],
         max_attempts: 3,
@@ -124,7 +110,10 @@ pub async fn setup_on(handler: Recorder, on_real_broker: bool) -> Setup {
         retry_max: Duration::from_millis(50),
         inbox_retention: Duration::from_secs(3600),
         instance_id: None,
+        session_timeout: Duration::from_secs(45),
+        max_poll_interval: Duration::from_secs(300),
     };
+    tune(&mut config);
     let consumer = Consumer::new(db.clone(), &kafka, config, handler).expect("consumer");
     let stats = consumer.stats();
     let shutdown = CancellationToken::new();
@@ -135,7 +124,6 @@ pub async fn setup_on(handler: Recorder, on_real_broker: bool) -> Setup {
         kafka,
         stats,
         shutdown,
-        _cluster: cluster,
     }
 }
 
@@ -203,13 +191,18 @@ impl Setup {
 
     /// Waits until `done(stats)` holds (at most 20 s).
     pub async fn until(&self, done: impl Fn(&ConsumerStats) -> bool) {
-        for _ in 0..400 {
+        self.until_within(Duration::from_secs(20), done).await;
+    }
+
+    pub async fn until_within(&self, within: Duration, done: impl Fn(&ConsumerStats) -> bool) {
+        let deadline = tokio::time::Instant::now() + within;
+        while tokio::time::Instant::now() < deadline {
             if done(&self.stats) {
                 return;
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        panic!("the consumer never got there");
+        panic!("the consumer never got there in {within:?}");
     }
 }
 

@@ -10,9 +10,10 @@ use crate::helpers::{Deps, TestApp, assert_problem, spawn_app_with};
 
 async fn app_behind_proxies() -> (TestApp, TcpProxy, TcpProxy) {
     let database_url = test_support::fresh_database().await;
-    let postgres = TcpProxy::start("127.0.0.1:5432").await;
-    let redis = TcpProxy::start("127.0.0.1:6379").await;
-    let proxied_db = database_url.replace("127.0.0.1:5432", &postgres.addr().to_string());
+    let postgres = TcpProxy::start(&test_support::postgres_addr()).await;
+    let redis = TcpProxy::start(&test_support::redis_addr()).await;
+    let proxied_db =
+        database_url.replace(&test_support::postgres_addr(), &postgres.addr().to_string());
     let deps = Deps {
         database_url: proxied_db,
         redis_url: format!("redis://{}", redis.addr()),

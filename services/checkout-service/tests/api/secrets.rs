@@ -127,9 +127,9 @@ async fn no_secret_reaches_the_logs_the_responses_or_the_metrics() {
     let database = test_support::fresh_database().await;
     let db = sqlx::PgPool::connect(&database).await.expect("connect");
     checkout_service::MIGRATOR.run(&db).await.expect("migrate");
-    let postgres = TcpProxy::start("127.0.0.1:5432").await;
+    let postgres = TcpProxy::start(&test_support::postgres_addr()).await;
     let with_password = database.replace(
-        "postgres@127.0.0.1:5432",
+        &format!("postgres@{}", test_support::postgres_addr()),
         &format!("postgres:{DB_PASSWORD}@{}", postgres.addr()),
     );
     assert!(with_password.contains(DB_PASSWORD), "{with_password}");

@@ -83,8 +83,9 @@ async fn wait_ready(app: &crate::helpers::TestApp, want: u16) {
 #[tokio::test]
 async fn postgres_down_is_a_503_and_the_service_recovers_by_itself() {
     let database_url = test_support::fresh_database().await;
-    let postgres = TcpProxy::start("127.0.0.1:5432").await;
-    let proxied = database_url.replace("127.0.0.1:5432", &postgres.addr().to_string());
+    let postgres = TcpProxy::start(&test_support::postgres_addr()).await;
+    let proxied =
+        database_url.replace(&test_support::postgres_addr(), &postgres.addr().to_string());
     let app = spawn_app_on(&proxied, &database_url).await;
     let id = app.place_order("alice").await;
     wait_ready(&app, 200).await;
