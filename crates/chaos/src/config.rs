@@ -22,11 +22,13 @@ pub struct Config {
     pub interval: Duration,
     /// Longest wait for the system to settle once the load has ended.
     pub settle_timeout: Duration,
-    /// First of the ports this run takes: `port_base .. port_base + 7` for Postgres, Redis,
-    /// the broker, both services and both relays.
+    /// First of the ports this run takes (`world::PORTS` of them): Postgres, Redis, the
+    /// brokers, and the replicas of both services and both relays.
     pub port_base: u16,
     /// The built service binaries.
     pub bin_dir: PathBuf,
+    /// `scripts/kafka.sh`, which runs one Kafka node.
+    pub kafka_script: PathBuf,
     /// Report, logs and the private clusters' data (emptied at start).
     pub out_dir: PathBuf,
 }
@@ -68,17 +70,22 @@ impl Config {
             settle_timeout: duration("CHAOS_SETTLE_TIMEOUT", "5m")?,
             port_base: var("CHAOS_PORT_BASE", 19_100)?,
             bin_dir: var("CHAOS_BIN_DIR", PathBuf::from("target/debug"))?,
+            kafka_script: var("CHAOS_KAFKA_SCRIPT", PathBuf::from("scripts/kafka.sh"))?,
             out_dir: var("CHAOS_OUT_DIR", PathBuf::from("target/chaos"))?,
         };
         if config.checkouts == 0 || config.rate.is_nan() || config.rate <= 0.0 {
             bail!("CHAOS_CHECKOUTS and CHAOS_RATE must be above zero");
         }
-        // Every kind of fault at least once, or the run proves less than it claims.
-        let slots = (config.load_duration().as_secs_f64() / config.interval.as_secs_f64()) as usize;
+        // Every kind of fault at least once, or the run proves less than it claims. A fault
+        // lasts about 7 s on average (most hold for 10 s, kills take one), and the next one
+        // comes at least an interval after it ended.
+        let per_fault = config.interval.as_secs_f64() + 7.0;
+        let slots = (config.load_duration().as_secs_f64() / per_fault) as usize;
         if slots < config.faults.len() {
             bail!(
-                "{} checkouts at {}/s last {:.0} s: room for {slots} injections every {:?}, \
-                 but there are {} kinds of fault; raise CHAOS_CHECKOUTS or lower CHAOS_INTERVAL",
+                "{} checkouts at {}/s last {:.0} s: room for {slots} injections of about 7 s, \
+                 each {:?} after the last, but there are {} kinds of fault; raise \
+                 CHAOS_CHECKOUTS or lower CHAOS_INTERVAL",
                 config.checkouts,
                 config.rate,
                 config.load_duration().as_secs_f64(),

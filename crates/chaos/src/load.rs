@@ -69,7 +69,9 @@ impl Results {
 #[derive(Debug, Clone)]
 pub struct Client {
     http: reqwest::Client,
-    base_url: String,
+    /// The checkout-service replicas, taken in turn (as a load balancer would) and on to the
+    /// next one on a retry.
+    base_urls: Arc<Vec<String>>,
     bearers: Arc<Vec<String>>,
 }
 
@@ -81,7 +83,7 @@ enum Attempt {
 }
 
 impl Client {
-    pub fn new(base_url: &str, jwt_secret: &str) -> anyhow::Result<Self> {
+    pub fn new(base_urls: Vec<String>, jwt_secret: &str) -> anyhow::Result<Self> {
         let keys = JwtKeys::hs256(&SecretString::from(jwt_secret.to_owned()));
         let bearers = (0..CUSTOMERS)
             .map(|n| {
@@ -93,7 +95,7 @@ impl Client {
             http: reqwest::Client::builder()
                 .timeout(Duration::from_secs(10))
                 .build()?,
-            base_url: base_url.to_owned(),
+            base_urls: Arc::new(base_urls),
             bearers: Arc::new(bearers),
         })
     }
@@ -135,10 +137,13 @@ impl Client {
                               session: Option<Uuid>,
                               body: Value,
                               key: Option<Uuid>| {
-            let url = format!("{}{path}", self.base_url);
             let deadline = Instant::now() + GIVE_UP_AFTER;
             let mut backoff = Duration::from_millis(100);
+            let mut attempts = 0;
             loop {
+                let base = &self.base_urls[(n as usize + attempts) % self.base_urls.len()];
+                attempts += 1;
+                let url = format!("{base}{path}");
                 let mut request = self
                     .http
                     .request(method.clone(), &url)

@@ -1,20 +1,23 @@
-//! `make chaos`: a bounded stream of checkouts against processes this driver owns — both
-//! services, their standalone relays, the broker, a private Postgres cluster and Redis — while
-//! it kills, pauses, restarts and slows them on a seeded schedule. Then it waits for the system
-//! to settle and audits every guarantee from the databases and the topics (ARCHITECTURE.md
-//! sections 5 and 7). Exits non-zero on any breach.
+//! `make chaos`: a bounded stream of checkouts against processes this driver owns — two
+//! replicas of each service and standalone relay, a three-broker Kafka cluster, a private
+//! Postgres cluster and Redis — while it kills, pauses, partitions, scales, restarts and slows
+//! them on a seeded schedule. Then it waits for the system to settle, audits every guarantee
+//! from the databases and the topics (docs/guarantees.md), and reports how long the system
+//! took to recover from each kind of fault. Exits non-zero on any breach.
 
 mod audit;
 mod config;
+mod faults;
 mod load;
 mod procs;
+mod recovery;
 mod report;
 mod schedule;
 mod topic;
 mod world;
 
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::Context;
 use sqlx::PgPool;
@@ -37,11 +40,13 @@ async fn main() -> anyhow::Result<()> {
 
     let mut world = World::start(&config, &pg_bin).await?;
     eprintln!(
-        "chaos: {} checkouts at {}/s, seed {}, a fault about every {:?}; logs in {}",
+        "chaos: {} checkouts at {}/s, seed {}, a fault about every {:?}; ports {}-{}; logs in {}",
         config.checkouts,
         config.rate,
         config.seed,
         config.interval,
+        config.port(0),
+        config.port(world::PORTS - 1),
         config.out_dir.join("logs").display()
     );
     let result = storm(&config, &mut world).await;
@@ -66,10 +71,20 @@ async fn storm(config: &Config, world: &mut World) -> anyhow::Result<Report> {
         config.load_duration(),
         config.interval,
     );
-    let client = load::Client::new(&world.checkout_url, world::JWT_SECRET)?;
+    let client = load::Client::new(world.checkout_urls(), world::JWT_SECRET)?;
     world.send_poison().await?;
-    let started = Instant::now();
+    let checkout_db = world.database(0).await?;
+    let order_db = world.database(1).await?;
     let stop = CancellationToken::new();
+    let sampling = CancellationToken::new();
+    let mut consumers = world.checkout_urls();
+    consumers.extend(world.urls_of(world::Role::OrderService));
+    let sampler = tokio::spawn(recovery::sample(
+        [checkout_db.clone(), order_db.clone()],
+        consumers,
+        sampling.clone(),
+    ));
+    let (started, load_started) = (Instant::now(), SystemTime::now());
     let load = {
         let (client, stop, config) = (client.clone(), stop.clone(), config.clone());
         tokio::spawn(async move {
@@ -78,7 +93,9 @@ async fn storm(config: &Config, world: &mut World) -> anyhow::Result<Report> {
             results
         })
     };
-    let injections = world.inject(&schedule, started, &stop).await;
+    let mut injections = world
+        .inject(&schedule, started, config.interval, &stop)
+        .await;
     let results = load.await.context("the load task")?;
     world.revive_the_dead().await;
     let mut report = Report::new(config, &results);
@@ -88,19 +105,25 @@ async fn storm(config: &Config, world: &mut World) -> anyhow::Result<Report> {
         .filter(|f| !injections.iter().any(|d| d.fault == **f))
         .map(ToString::to_string)
         .collect();
-    report.injections = injections;
     eprintln!(
         "chaos: load done ({} accepted); waiting for quiescence",
         report.accepted
     );
 
-    let checkout_db = world.database(0).await?;
-    let order_db = world.database(1).await?;
     let accepted = results.accepted();
     let load_ended = Instant::now();
     report.settled_after_secs = settle(&checkout_db, &order_db, &accepted, config.settle_timeout)
         .await?
         .then(|| load_ended.elapsed().as_secs_f64());
+    sampling.cancel();
+    let samples = sampler.await.context("the sampler task")?;
+    // Steady: what a second of arrivals leaves in flight, with some room.
+    let steady = (config.rate * 2.0).ceil() as i64;
+    let latencies = recovery::latencies(&checkout_db).await?;
+    recovery::measure(&mut injections, load_started, &samples, &latencies, steady);
+    recovery::dump(&samples, &config.out_dir.join("samples.tsv"))?;
+    report.recovery = recovery::per_kind(&injections);
+    report.injections = injections;
     world.revive_the_dead().await;
     report.checks = audit::run(
         &audit::Sources {
@@ -113,12 +136,7 @@ async fn storm(config: &Config, world: &mut World) -> anyhow::Result<Report> {
     )
     .await?;
     report.unexpected_exits = world.unexpected_exits.clone();
-    report.restarts = world
-        .services
-        .iter()
-        .chain([&world.redis, &world.broker])
-        .map(|p| (p.name.clone(), p.starts))
-        .collect();
+    report.restarts = world.procs().map(|p| (p.name.clone(), p.starts)).collect();
     Ok(report)
 }
 

@@ -56,11 +56,27 @@ impl Proc {
 
     /// Spawns the process and waits until it is ready.
     pub async fn start(&mut self) -> anyhow::Result<Duration> {
+        let started = Instant::now();
+        self.spawn()?;
+        self.wait_ready(started).await
+    }
+
+    /// The environment it is started with.
+    pub fn env(&self) -> &[(String, String)] {
+        &self.env
+    }
+
+    /// Whether it runs (it may not be ready yet).
+    pub fn is_running(&self) -> bool {
+        self.child.is_some()
+    }
+
+    /// Spawns the process without waiting for it.
+    pub fn spawn(&mut self) -> anyhow::Result<()> {
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
             .open(&self.log)?;
-        let started = Instant::now();
         let child = Command::new(&self.program)
             .args(&self.args)
             .envs(self.env.iter().map(|(k, v)| (k, v)))
@@ -72,6 +88,11 @@ impl Proc {
             .with_context(|| format!("starting {} ({})", self.name, self.program.display()))?;
         self.child = Some(child);
         self.starts += 1;
+        Ok(())
+    }
+
+    /// Waits until the process spawned at `started` is ready.
+    pub async fn wait_ready(&mut self, started: Instant) -> anyhow::Result<Duration> {
         while !self.is_ready().await {
             if let Some(status) = self.exited() {
                 bail!(

@@ -8,8 +8,10 @@ use serde::Serialize;
 
 use crate::audit::Check;
 use crate::config::Config;
+use crate::faults::Done;
 use crate::load::{Outcome, Results};
-use crate::world::Done;
+use crate::recovery::Mttr;
+use crate::schedule::Fault;
 
 #[derive(Debug, Serialize)]
 pub struct Report {
@@ -31,6 +33,8 @@ pub struct Report {
     /// were drained; `None`: it never settled within the timeout.
     pub settled_after_secs: Option<f64>,
     pub checks: Vec<Check>,
+    /// Recovery time per fault kind.
+    pub recovery: BTreeMap<Fault, Mttr>,
 }
 
 impl Report {
@@ -63,6 +67,7 @@ impl Report {
             unexpected_exits: Vec::new(),
             settled_after_secs: None,
             checks: Vec::new(),
+            recovery: BTreeMap::new(),
         }
     }
 
@@ -97,16 +102,35 @@ impl Report {
         let _ = writeln!(out, "\n## Injections ({})\n", self.injections.len());
         let _ = writeln!(
             out,
-            "| at (s) | fault | took (s) | error |\n|---:|---|---:|---|"
+            "| at (s) | fault | took (s) | recovered after (s) | error |\n|---:|---|---:|---:|---|"
         );
         for done in &self.injections {
             let _ = writeln!(
                 out,
-                "| {:.1} | {} | {:.1} | {} |",
+                "| {:.1} | {} | {:.1} | {} | {} |",
                 done.at_secs,
                 done.fault,
                 done.took_secs,
+                secs(done.recovered_secs),
                 done.error.as_deref().unwrap_or("")
+            );
+        }
+        let _ = writeln!(
+            out,
+            "\n## Recovery per fault kind\n\nFrom the end of each injection until the outbox \
+             backlog and the consumer lag are steady again and submit → COMPLETED p99 is under \
+             {} ms; \"not recovered\": not before the next fault began.\n\n\
+             | fault | injected | p50 (s) | max (s) | not recovered |\n|---|---:|---:|---:|---:|",
+            crate::recovery::P99_TARGET.as_millis()
+        );
+        for (fault, mttr) in &self.recovery {
+            let _ = writeln!(
+                out,
+                "| {fault} | {} | {} | {} | {} |",
+                mttr.injected,
+                secs(mttr.p50_secs),
+                secs(mttr.max_secs),
+                mttr.not_recovered
             );
         }
         let starts: Vec<String> = self
@@ -150,4 +174,8 @@ impl Report {
         let _ = writeln!(out, "\n**Breaches: {}**", self.breaches());
         out
     }
+}
+
+fn secs(value: Option<f64>) -> String {
+    value.map_or_else(|| "-".to_owned(), |s| format!("{s:.1}"))
 }

@@ -7,41 +7,59 @@ use std::time::Duration;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Fault {
-    /// SIGKILL checkout-service, then start it again.
+    /// SIGKILL a checkout-service replica, then start it again.
     KillCheckoutService,
     KillOrderService,
-    /// SIGKILL a standalone relay (`<service> relay`), then start it again.
+    /// SIGKILL a standalone relay replica (`<service> relay`), then start it again.
     KillCheckoutRelay,
     KillOrderRelay,
-    /// SIGSTOP the broker for [`BROKER_PAUSE`], then SIGCONT.
+    /// SIGSTOP the broker leading the partitions in use for [`BROKER_PAUSE`], then SIGCONT.
     PauseBroker,
+    /// SIGKILL the broker leading the partitions in use; [`BROKER_DOWN`] later it starts
+    /// again on its data.
+    KillBroker,
+    /// SIGKILL the leading broker, which stays down until the round ends: two of three
+    /// brokers carry on (`acks=all` with `min.insync.replicas=2`).
+    LoseBroker,
+    /// A blackhole between checkout-service and every broker for [`PARTITION_FOR`]: nothing
+    /// passes, nothing is closed.
+    NetworkPartition,
+    /// A third order-service replica added, and [`FLAG_FOR`] later one removed (SIGTERM), as
+    /// an HPA scaling up then down: two rebalances under load.
+    ScaleOrderService,
     /// `pg_ctl restart -m immediate`: a crash and WAL recovery.
     RestartPostgres,
     /// SIGKILL Redis, then start it again on the same data.
     RestartRedis,
-    /// [`LATENCY`] added each way to Postgres and to the broker for [`LATENCY_FOR`].
+    /// [`LATENCY`] added each way to Postgres and to the brokers for [`LATENCY_FOR`].
     NetworkLatency,
     /// The payment provider unreachable for [`FLAG_FOR`] (the `payment_unreachable` fault
     /// flag of checkout-service, set and cleared through its admin endpoint).
     PaymentUnreachable,
-    /// Both relays fail [`PRODUCE_FAIL_RATE`] of their produce attempts for [`FLAG_FOR`]
+    /// Every relay fails [`PRODUCE_FAIL_RATE`] of its produce attempts for [`FLAG_FOR`]
     /// (the `kafka_produce_fail_rate` fault flag).
     ProduceFailures,
 }
 
 pub const BROKER_PAUSE: Duration = Duration::from_secs(10);
+pub const BROKER_DOWN: Duration = Duration::from_secs(10);
+pub const PARTITION_FOR: Duration = Duration::from_secs(15);
 pub const LATENCY: Duration = Duration::from_millis(25);
 pub const LATENCY_FOR: Duration = Duration::from_secs(10);
 pub const FLAG_FOR: Duration = Duration::from_secs(10);
 pub const PRODUCE_FAIL_RATE: f64 = 0.5;
 
 impl Fault {
-    pub const ALL: [Fault; 10] = [
+    pub const ALL: [Fault; 14] = [
         Fault::KillCheckoutService,
         Fault::KillOrderService,
         Fault::KillCheckoutRelay,
         Fault::KillOrderRelay,
         Fault::PauseBroker,
+        Fault::KillBroker,
+        Fault::LoseBroker,
+        Fault::NetworkPartition,
+        Fault::ScaleOrderService,
         Fault::RestartPostgres,
         Fault::RestartRedis,
         Fault::NetworkLatency,
@@ -70,11 +88,12 @@ impl std::str::FromStr for Fault {
     }
 }
 
-/// A fault due at `at` after the load started.
+/// A fault due at `at` after the load started, in round `round` (every kind once a round).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Injection {
     pub at: Duration,
     pub fault: Fault,
+    pub round: usize,
 }
 
 /// Injections of `kinds` from `interval` after the start until `duration`, about `interval`
@@ -84,14 +103,20 @@ pub fn plan(seed: u64, kinds: &[Fault], duration: Duration, interval: Duration) 
     let mut round: Vec<Fault> = Vec::new();
     let mut injections = Vec::new();
     let mut at = interval;
+    let mut rounds = 0;
     while at < duration {
         if round.is_empty() {
             round = kinds.to_vec();
             rng.shuffle(&mut round);
             round.reverse(); // popped from the back
+            rounds += 1;
         }
         let fault = round.pop().expect("refilled above");
-        injections.push(Injection { at, fault });
+        injections.push(Injection {
+            at,
+            fault,
+            round: rounds,
+        });
         let jitter = interval.mul_f64(0.75 + rng.f64() * 0.5);
         at += jitter;
     }
@@ -123,9 +148,10 @@ mod tests {
     fn each_round_holds_every_fault_once() {
         let injections = plan(3, &Fault::ALL, 10 * MINUTE, EIGHT);
         assert!(injections.len() >= 2 * Fault::ALL.len());
-        for round in injections.chunks(Fault::ALL.len()).take(2) {
+        for (n, round) in injections.chunks(Fault::ALL.len()).take(2).enumerate() {
             let kinds: BTreeSet<Fault> = round.iter().map(|i| i.fault).collect();
             assert_eq!(kinds.len(), Fault::ALL.len());
+            assert!(round.iter().all(|i| i.round == n + 1));
         }
     }
 
@@ -147,6 +173,7 @@ mod tests {
     fn faults_read_by_their_report_names() {
         assert_eq!("pause-broker".parse(), Ok(Fault::PauseBroker));
         assert_eq!("kill-order-relay".parse(), Ok(Fault::KillOrderRelay));
+        assert_eq!("lose-broker".parse(), Ok(Fault::LoseBroker));
         assert!("PauseBroker".parse::<Fault>().is_err());
     }
 

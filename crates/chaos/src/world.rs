@@ -1,19 +1,17 @@
-//! Everything a run owns — the private Postgres behind a proxy, Redis, the broker, both
-//! services and both standalone relays — and the faults done to it.
+//! Everything a run owns — the private Postgres behind a proxy, Redis, a three-broker Kafka
+//! cluster behind proxies, and two replicas of each service and each standalone relay.
 
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::Context;
 use messaging::KafkaSettings;
-use serde::Serialize;
+use rdkafka::consumer::{BaseConsumer, Consumer};
 use sqlx::{Connection, Executor, PgConnection};
 use test_support::TcpProxy;
-use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
 use crate::procs::{Postgres, Proc, Ready};
-use crate::schedule::{self, Fault, Injection};
 
 pub const JWT_SECRET: &str = "orderflow-chaos-secret-not-for-production-use";
 const TOPIC_PREFIX: &str = "chaos.";
@@ -21,42 +19,97 @@ const DATABASES: [&str; 2] = ["orderflow_checkout", "orderflow_order"];
 /// The key of the one malformed record sent on purpose: it must end in the dead-letter topic.
 pub const POISON_KEY: &str = "chaos-poison";
 pub const POISON_TOPIC: &str = events::topics::CHECKOUT;
-/// How long a killed process stays down before it is started again.
-const DOWN_FOR: Duration = Duration::from_secs(1);
+pub const BROKERS: usize = 3;
+/// Replicas of each service and relay (a third order-service replica comes and goes).
+pub const REPLICAS: usize = 2;
 
-/// One fault as it was done.
-#[derive(Debug, Clone, Serialize)]
-pub struct Done {
-    pub fault: Fault,
-    /// Since the load started.
-    pub at_secs: f64,
-    /// Until the faulted part served again.
-    pub took_secs: f64,
-    pub error: Option<String>,
+/// What a service process is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    CheckoutService,
+    OrderService,
+    CheckoutRelay,
+    OrderRelay,
+}
+
+impl Role {
+    pub const ALL: [Role; 4] = [
+        Role::CheckoutService,
+        Role::OrderService,
+        Role::CheckoutRelay,
+        Role::OrderRelay,
+    ];
+
+    fn binary(self) -> &'static str {
+        match self {
+            Role::CheckoutService | Role::CheckoutRelay => "checkout-service",
+            Role::OrderService | Role::OrderRelay => "order-service",
+        }
+    }
+
+    fn command(self) -> &'static str {
+        match self {
+            Role::CheckoutService | Role::OrderService => "serve",
+            Role::CheckoutRelay | Role::OrderRelay => "relay",
+        }
+    }
+
+    fn database(self) -> &'static str {
+        match self {
+            Role::CheckoutService | Role::CheckoutRelay => DATABASES[0],
+            Role::OrderService | Role::OrderRelay => DATABASES[1],
+        }
+    }
+
+    fn name(self) -> String {
+        match self.command() {
+            "serve" => self.binary().to_owned(),
+            _ => self.binary().replace("-service", "-relay"),
+        }
+    }
+}
+
+/// One service process and where its HTTP API listens.
+#[derive(Debug)]
+pub struct Replica {
+    pub role: Role,
+    pub proc: Proc,
+    pub url: String,
+}
+
+/// One Kafka node (broker and controller) and the proxies clients reach it through.
+#[derive(Debug)]
+pub struct Broker {
+    pub proc: Proc,
+    /// Every client but checkout-service: where latency is added.
+    pub proxy: TcpProxy,
+    /// checkout-service's own way in: blackholed to cut it off from the brokers.
+    pub isolated: TcpProxy,
 }
 
 #[derive(Debug)]
 pub struct World {
     pub postgres: Postgres,
-    /// Between the services and Postgres, and between every client and the broker (which
-    /// advertises the proxy): where latency is added.
-    pub proxies: [TcpProxy; 2],
+    /// Between the services and Postgres: where latency is added.
+    pub pg_proxy: TcpProxy,
     pub redis: Proc,
-    pub broker: Proc,
-    /// checkout-service, order-service, and their relays, in that order.
-    pub services: Vec<Proc>,
+    pub brokers: Vec<Broker>,
+    pub replicas: Vec<Replica>,
+    /// The order-service replica [`crate::schedule::Fault::ScaleOrderService`] adds.
+    pub spare: Replica,
     pub kafka: KafkaSettings,
-    pub checkout_url: String,
-    /// The base URL of each of `services`.
-    urls: Vec<String>,
-    admin: reqwest::Client,
-    admin_token: String,
+    pub(crate) admin: reqwest::Client,
+    pub(crate) admin_token: String,
     /// Processes found dead that no fault had killed (each one is a breach).
     pub unexpected_exits: Vec<String>,
+    /// The broker [`crate::schedule::Fault::LoseBroker`] took down for the rest of the round.
+    pub(crate) lost_broker: Option<usize>,
+    /// Kills so far, to take the replicas in turn.
+    pub(crate) kills: usize,
 }
 
 impl World {
-    /// Makes and starts everything, each part on its own port from `config.port_base`.
+    /// Makes and starts everything, each part on its own ports from `config.port_base`.
     pub async fn start(config: &Config, pg_bin: &Path) -> anyhow::Result<Self> {
         let logs = config.out_dir.join("logs");
         let pg_dir = std::env::temp_dir().join(format!("orderflow-chaos-pg-{}", config.port(0)));
@@ -73,7 +126,7 @@ impl World {
                 .await?;
         }
         admin.close().await?;
-        let proxy = TcpProxy::start(&format!("127.0.0.1:{}", postgres.port)).await;
+        let pg_proxy = TcpProxy::start(&format!("127.0.0.1:{}", postgres.port)).await;
 
         let redis_port = config.port(1);
         let redis_dir = config.out_dir.join("redis");
@@ -99,44 +152,42 @@ impl World {
         );
         redis.start().await?;
 
-        let broker_port = config.port(2);
-        let listener = format!("tcp://127.0.0.1:{broker_port}");
-        let broker_proxy = TcpProxy::start(&format!("127.0.0.1:{broker_port}")).await;
-        let advertised = format!("tcp://{}", broker_proxy.addr());
-        let mut broker = Proc::new(
-            "broker",
-            "tansu",
-            &[
-                "broker",
-                "--listener-url",
-                &listener,
-                "--advertised-listener-url",
-                &advertised,
-                "--storage-engine",
-                "memory://tansu/",
-            ],
-            vec![(
-                "RUST_LOG".into(),
-                std::env::var("CHAOS_BROKER_LOG").unwrap_or_else(|_| "warn".into()),
-            )],
-            &logs,
-            Ready::Listening(broker_port),
-        );
-        broker.start().await?;
-        let kafka = KafkaSettings::local(&broker_proxy.addr().to_string(), TOPIC_PREFIX);
+        let brokers = start_brokers(config, &logs).await?;
+        let bootstrap = |proxy: fn(&Broker) -> &TcpProxy| {
+            brokers
+                .iter()
+                .map(|b| proxy(b).addr().to_string())
+                .collect::<Vec<_>>()
+                .join(",")
+        };
+        let mut kafka = KafkaSettings::local(&bootstrap(|b| &b.proxy), TOPIC_PREFIX);
+        kafka.replication_factor = BROKERS as i32;
+        kafka.min_insync_replicas = 2;
+        wait_for_brokers(&kafka, BROKERS).await?;
         messaging::topics::ensure(&kafka)
             .await
             .context("creating the topics")?;
+        let isolated = bootstrap(|b| &b.isolated);
 
-        let env = |database: &str, port: u16| -> Vec<(String, String)> {
-            [
+        let service = |role: Role, slot: usize| -> Replica {
+            let port = config.port(SERVICES_FROM + slot as u16);
+            let brokers = if role == Role::CheckoutService {
+                isolated.clone()
+            } else {
+                kafka.brokers.clone()
+            };
+            let env: Vec<(String, String)> = [
                 (
                     "DATABASE_URL",
-                    format!("postgres://postgres@{}/{database}", proxy.addr()),
+                    format!(
+                        "postgres://postgres@{}/{}",
+                        pg_proxy.addr(),
+                        role.database()
+                    ),
                 ),
                 ("HTTP_ADDR", format!("127.0.0.1:{port}")),
                 ("AUTH_JWT_SECRET", JWT_SECRET.to_owned()),
-                ("KAFKA_BROKERS", kafka.brokers.clone()),
+                ("KAFKA_BROKERS", brokers),
                 ("KAFKA_TOPIC_PREFIX", TOPIC_PREFIX.to_owned()),
                 ("SESSION_STORE", format!("redis://127.0.0.1:{redis_port}")),
                 ("REDIS_KEY_PREFIX", "chaos".to_owned()),
@@ -146,61 +197,64 @@ impl World {
             ]
             .into_iter()
             .map(|(k, v)| (k.to_owned(), v))
-            .collect()
-        };
-        let mut services = Vec::new();
-        for (n, (binary, command, database)) in [
-            ("checkout-service", "serve", DATABASES[0]),
-            ("order-service", "serve", DATABASES[1]),
-            ("checkout-service", "relay", DATABASES[0]),
-            ("order-service", "relay", DATABASES[1]),
-        ]
-        .into_iter()
-        .enumerate()
-        {
-            let port = config.port(3 + n as u16);
-            let mut env = env(database, port);
-            // Static membership: a killed service that comes back under the same id takes its
-            // partitions back at once. With dynamic membership tansu 0.6.0's coordinator can
-            // leave the group without an assignment for good after repeated kills (ADR 0006).
-            env.push(("CONSUMER_INSTANCE_ID".into(), format!("chaos-{binary}")));
-            if command == "serve" {
-                migrate(config, binary, &env).await?;
+            .collect();
+            let number = slot / Role::ALL.len() + 1;
+            Replica {
+                role,
+                proc: Proc::new(
+                    &format!("{}-{number}", role.name()),
+                    config.bin_dir.join(role.binary()),
+                    &[role.command()],
+                    env,
+                    &logs,
+                    Ready::Http(format!("http://127.0.0.1:{port}/health/ready")),
+                ),
+                url: format!("http://127.0.0.1:{port}"),
             }
-            let name = if command == "serve" {
-                binary.to_owned()
-            } else {
-                binary.replace("-service", "-relay")
-            };
-            let mut proc = Proc::new(
-                &name,
-                config.bin_dir.join(binary),
-                &[command],
-                env,
-                &logs,
-                Ready::Http(format!("http://127.0.0.1:{port}/health/ready")),
-            );
-            proc.start().await?;
-            services.push(proc);
+        };
+        // Dynamic group membership, as the Kubernetes deployments run: a replica that comes
+        // or goes is a rebalance, a killed one leaves its partitions until its session ends.
+        let mut replicas = Vec::new();
+        for slot in 0..REPLICAS * Role::ALL.len() {
+            let role = Role::ALL[slot % Role::ALL.len()];
+            let mut replica = service(role, slot);
+            if slot < Role::ALL.len() && role.command() == "serve" {
+                migrate(config, &replica).await?;
+            }
+            replica.proc.start().await?;
+            replicas.push(replica);
         }
+        let spare = service(Role::OrderService, REPLICAS * Role::ALL.len() + 1);
         Ok(Self {
             postgres,
-            proxies: [proxy, broker_proxy],
+            pg_proxy,
             redis,
-            broker,
-            services,
+            brokers,
+            replicas,
+            spare,
             kafka,
-            checkout_url: format!("http://127.0.0.1:{}", config.port(3)),
-            urls: (0..4)
-                .map(|n| format!("http://127.0.0.1:{}", config.port(3 + n)))
-                .collect(),
             admin: reqwest::Client::builder()
                 .timeout(Duration::from_secs(10))
                 .build()?,
             admin_token: http_kit::auth::JwtKeys::hs256(&secrecy::SecretString::from(JWT_SECRET))
                 .issue("chaos-operator", true, Duration::from_secs(86_400)),
             unexpected_exits: Vec::new(),
+            lost_broker: None,
+            kills: 0,
         })
+    }
+
+    /// The base URLs of the checkout-service replicas: where the load goes, in turn.
+    pub fn checkout_urls(&self) -> Vec<String> {
+        self.urls_of(Role::CheckoutService)
+    }
+
+    pub fn urls_of(&self, role: Role) -> Vec<String> {
+        self.replicas
+            .iter()
+            .filter(|r| r.role == role)
+            .map(|r| r.url.clone())
+            .collect()
     }
 
     pub async fn database(&self, n: usize) -> anyhow::Result<sqlx::PgPool> {
@@ -223,124 +277,24 @@ impl World {
         Ok(())
     }
 
-    /// Injects `schedule` (times from `started`) until it ends or `stop` fires; between
-    /// injections, restarts and records any process that died on its own.
-    pub async fn inject(
-        &mut self,
-        schedule: &[Injection],
-        started: Instant,
-        stop: &CancellationToken,
-    ) -> Vec<Done> {
-        let mut done = Vec::new();
-        for injection in schedule {
-            let due = started + injection.at;
-            while Instant::now() < due {
-                if stop.is_cancelled() {
-                    return done;
-                }
-                self.revive_the_dead().await;
-                tokio::time::sleep(Duration::from_millis(200)).await;
-            }
-            let begun = Instant::now();
-            eprintln!(
-                "chaos: {:>6.1} s  {}",
-                injection.at.as_secs_f64(),
-                injection.fault
-            );
-            let error = self
-                .apply(injection.fault)
-                .await
-                .err()
-                .map(|e| format!("{e:#}"));
-            if let Some(error) = &error {
-                eprintln!("chaos: {} failed: {error}", injection.fault);
-            }
-            done.push(Done {
-                fault: injection.fault,
-                at_secs: (begun - started).as_secs_f64(),
-                took_secs: begun.elapsed().as_secs_f64(),
-                error,
-            });
-        }
-        done
-    }
-
-    async fn apply(&mut self, fault: Fault) -> anyhow::Result<()> {
-        match fault {
-            Fault::KillCheckoutService => self.kill_and_start(0).await,
-            Fault::KillOrderService => self.kill_and_start(1).await,
-            Fault::KillCheckoutRelay => self.kill_and_start(2).await,
-            Fault::KillOrderRelay => self.kill_and_start(3).await,
-            Fault::PauseBroker => {
-                self.broker.signal("STOP").await?;
-                tokio::time::sleep(schedule::BROKER_PAUSE).await;
-                self.broker.signal("CONT").await
-            }
-            Fault::RestartPostgres => self.postgres.crash_restart().await,
-            Fault::RestartRedis => {
-                self.redis.kill().await?;
-                tokio::time::sleep(DOWN_FOR).await;
-                self.redis.start().await.map(drop)
-            }
-            Fault::PaymentUnreachable => {
-                let flags = serde_json::json!({ "payment_unreachable": true });
-                self.flag_for(&[0], flags).await
-            }
-            Fault::ProduceFailures => {
-                let flags =
-                    serde_json::json!({ "kafka_produce_fail_rate": schedule::PRODUCE_FAIL_RATE });
-                self.flag_for(&[2, 3], flags).await
-            }
-            Fault::NetworkLatency => {
-                for proxy in &self.proxies {
-                    proxy.set_latency(schedule::LATENCY);
-                }
-                tokio::time::sleep(schedule::LATENCY_FOR).await;
-                for proxy in &self.proxies {
-                    proxy.set_latency(Duration::ZERO);
-                }
-                Ok(())
-            }
-        }
-    }
-
-    /// Sets fault `flags` on the processes `targets` (indexes into `services`) through their
-    /// admin endpoint for [`schedule::FLAG_FOR`], then clears every flag.
-    async fn flag_for(&self, targets: &[usize], flags: serde_json::Value) -> anyhow::Result<()> {
-        let put = async |flags: &serde_json::Value| -> anyhow::Result<()> {
-            for n in targets {
-                self.admin
-                    .put(format!("{}/v1/admin/faults", self.urls[*n]))
-                    .bearer_auth(&self.admin_token)
-                    .json(flags)
-                    .send()
-                    .await?
-                    .error_for_status()
-                    .with_context(|| {
-                        format!("setting fault flags on {}", self.services[*n].name)
-                    })?;
-            }
-            Ok(())
-        };
-        put(&flags).await?;
-        tokio::time::sleep(schedule::FLAG_FOR).await;
-        put(&serde_json::json!({})).await
-    }
-
-    async fn kill_and_start(&mut self, n: usize) -> anyhow::Result<()> {
-        let service = &mut self.services[n];
-        service.kill().await?;
-        tokio::time::sleep(DOWN_FOR).await;
-        service.start().await.map(drop)
+    /// Every process, for the starts each one had.
+    pub fn procs(&self) -> impl Iterator<Item = &Proc> {
+        self.replicas
+            .iter()
+            .map(|r| &r.proc)
+            .chain([&self.spare.proc, &self.redis])
+            .chain(self.brokers.iter().map(|b| &b.proc))
     }
 
     /// Starts again any process that exited without being killed, and remembers it.
     pub async fn revive_the_dead(&mut self) {
-        for proc in self
-            .services
+        let procs = self
+            .replicas
             .iter_mut()
-            .chain([&mut self.redis, &mut self.broker])
-        {
+            .map(|r| &mut r.proc)
+            .chain([&mut self.redis])
+            .chain(self.brokers.iter_mut().map(|b| &mut b.proc));
+        for proc in procs {
             if let Some(status) = proc.exited() {
                 let what = format!("{} exited by itself ({status})", proc.name);
                 eprintln!("chaos: {what}; starting it again");
@@ -354,10 +308,13 @@ impl World {
 
     /// Stops everything and removes the private Postgres cluster.
     pub async fn shut_down(mut self) {
-        for proc in self.services.iter_mut() {
-            proc.stop().await;
+        for replica in self.replicas.iter_mut().chain([&mut self.spare]) {
+            replica.proc.stop().await;
         }
-        self.broker.stop().await;
+        for broker in &mut self.brokers {
+            let _ = broker.proc.signal("CONT").await;
+            broker.proc.stop().await;
+        }
         self.redis.stop().await;
         if let Err(e) = self.postgres.remove().await {
             eprintln!("chaos: stopping the private Postgres: {e:#}");
@@ -365,10 +322,112 @@ impl World {
     }
 }
 
-async fn migrate(config: &Config, binary: &str, env: &[(String, String)]) -> anyhow::Result<()> {
+/// Ports from `port_base`: Postgres, Redis, then four per broker (inter-broker, clients,
+/// checkout-service's, controller), then the service replicas and the spare.
+const BROKERS_FROM: u16 = 2;
+const SERVICES_FROM: u16 = BROKERS_FROM + 4 * BROKERS as u16;
+pub const PORTS: u16 = SERVICES_FROM + (REPLICAS * Role::ALL.len()) as u16 + 2;
+
+async fn start_brokers(config: &Config, logs: &Path) -> anyhow::Result<Vec<Broker>> {
+    let port = |node: usize, n: u16| config.port(BROKERS_FROM + 4 * node as u16 + n);
+    let voters = (0..BROKERS)
+        .map(|node| format!("{}@127.0.0.1:{}", node + 1, port(node, 3)))
+        .collect::<Vec<_>>()
+        .join(",");
+    let cluster_id = {
+        use base64::Engine as _;
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(uuid::Uuid::new_v4().as_bytes())
+    };
+    let mut brokers = Vec::new();
+    for node in 0..BROKERS {
+        let proxy = TcpProxy::start(&format!("127.0.0.1:{}", port(node, 1))).await;
+        let isolated = TcpProxy::start(&format!("127.0.0.1:{}", port(node, 2))).await;
+        let listeners = format!(
+            "CLIENT:{}:127.0.0.1:{} ISOLATED:{}:127.0.0.1:{}",
+            port(node, 1),
+            proxy.addr().port(),
+            port(node, 2),
+            isolated.addr().port()
+        );
+        let dir = config.out_dir.join(format!("kafka-{}", node + 1));
+        let proc = Proc::new(
+            &format!("broker-{}", node + 1),
+            &config.kafka_script,
+            &[
+                "node",
+                &dir.display().to_string(),
+                &(node + 1).to_string(),
+                &port(node, 0).to_string(),
+                &port(node, 3).to_string(),
+                &voters,
+            ],
+            vec![
+                ("KAFKA_CLUSTER_ID".into(), cluster_id.clone()),
+                ("KAFKA_EXTRA_LISTENERS".into(), listeners),
+                ("KAFKA_HEAP_OPTS".into(), "-Xms128m -Xmx384m".into()),
+            ],
+            logs,
+            Ready::Listening(port(node, 1)),
+        );
+        brokers.push(Broker {
+            proc,
+            proxy,
+            isolated,
+        });
+    }
+    // All at once: a node waits for a quorum of controllers before it listens.
+    let started = std::time::Instant::now();
+    for broker in &mut brokers {
+        broker.proc.spawn()?;
+    }
+    for broker in &mut brokers {
+        broker.proc.wait_ready(started).await?;
+    }
+    Ok(brokers)
+}
+
+/// Waits until the cluster's metadata lists `want` brokers (topics with three replicas can
+/// only be made then).
+pub async fn wait_for_brokers(kafka: &KafkaSettings, want: usize) -> anyhow::Result<()> {
+    let kafka = kafka.clone();
+    tokio::task::spawn_blocking(move || {
+        let client: BaseConsumer = kafka.client_config().create()?;
+        for _ in 0..300 {
+            let up = client
+                .fetch_metadata(None, Duration::from_secs(2))
+                .map_or(0, |m| m.brokers().len());
+            if up >= want {
+                return Ok(());
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        anyhow::bail!("fewer than {want} brokers in the metadata after a minute")
+    })
+    .await?
+}
+
+/// The broker (0-based) leading partition 0 of `topic`.
+pub async fn leader(kafka: &KafkaSettings, topic: &str) -> anyhow::Result<usize> {
+    let (kafka, topic) = (kafka.clone(), topic.to_owned());
+    tokio::task::spawn_blocking(move || {
+        let client: BaseConsumer = kafka.client_config().create()?;
+        let metadata = client.fetch_metadata(Some(&topic), Duration::from_secs(10))?;
+        let leader = metadata
+            .topics()
+            .first()
+            .and_then(|t| t.partitions().iter().find(|p| p.id() == 0))
+            .map(|p| p.leader())
+            .context("no partition 0")?;
+        usize::try_from(leader - 1).context("no leader")
+    })
+    .await?
+}
+
+async fn migrate(config: &Config, replica: &Replica) -> anyhow::Result<()> {
+    let binary = replica.role.binary();
     let status = tokio::process::Command::new(config.bin_dir.join(binary))
         .arg("migrate")
-        .envs(env.iter().map(|(k, v)| (k, v)))
+        .envs(replica.proc.env().iter().map(|(k, v)| (k, v)))
         .stdout(std::process::Stdio::null())
         .status()
         .await
