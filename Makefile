@@ -16,8 +16,8 @@ down: ## Stop what `make up` started
 
 test: setup lint lint-infra unit ## Install what is missing, then fmt, clippy, the infrastructure checks and every test
 
-setup: ## Install what is missing: Debian packages, rustfmt, clippy, cargo-nextest, Kafka's jars
-	@scripts/setup.sh
+setup: ## Install what is missing: Debian packages, Kafka's jars, rustfmt, clippy, cargo-nextest
+	@scripts/setup.sh --test-tools
 
 lint: ## cargo fmt --check and clippy with warnings as errors
 	$(CARGO) fmt --all -- --check

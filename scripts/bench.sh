@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 set -a; source scripts/dev.env; set +a
 PROFILE=${BENCH_PROFILE:-release}
 
+scripts/setup.sh
 scripts/services.sh start
 scripts/kafka.sh start
 cargo_flags=(); [ "$PROFILE" = release ] && cargo_flags=(--release)

@@ -17,6 +17,7 @@ OUT=target/fuzz
 rm -rf "$OUT"
 mkdir -p "$OUT/logs"
 
+scripts/setup.sh
 scripts/services.sh start
 scripts/kafka.sh start
 scripts/install-schemathesis.sh
