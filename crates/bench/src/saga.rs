@@ -93,7 +93,8 @@ pub async fn run(config: &Config, checkout: &Service, order: &Service) -> anyhow
 }
 
 /// `count` messages at `HOP_RATE`/s, each carrying its send time; the latency of each is when
-/// a consumer with the services' fetch settings received it.
+/// a consumer with the services' fetch settings received it. A first message, not measured,
+/// waits until the consumer fetches: the hop of a running consumer, not its start.
 async fn broker_hop(config: &Config, count: usize) -> anyhow::Result<Summary> {
     let kafka = config.kafka();
     let topic = format!("{}{HOP_TOPIC}", kafka.topic_prefix);
@@ -108,7 +109,10 @@ async fn broker_hop(config: &Config, count: usize) -> anyhow::Result<Summary> {
     }
     consumer.assign(&partitions)?;
     let producer: FutureProducer = messaging::producer::idempotent(&kafka)?;
+    let (warm, warmed) = tokio::sync::oneshot::channel();
     let receiver = tokio::spawn(async move {
+        consumer.recv().await?;
+        let _ = warm.send(());
         let mut latencies = Latencies::default();
         for _ in 0..count {
             let message = consumer.recv().await?;
@@ -118,6 +122,14 @@ async fn broker_hop(config: &Config, count: usize) -> anyhow::Result<Summary> {
         }
         anyhow::Ok(latencies)
     });
+    producer
+        .send(
+            FutureRecord::to(&topic).key("warm-up").payload("0"),
+            Duration::from_secs(10),
+        )
+        .await
+        .map_err(|(e, _)| e)?;
+    tokio::time::timeout(Duration::from_secs(30), warmed).await??;
     let mut tick = tokio::time::interval(Duration::from_secs_f64(1.0 / HOP_RATE));
     for _ in 0..count {
         tick.tick().await;
