@@ -115,8 +115,12 @@ async fn pipe(mut from: impl AsyncRead + Unpin, mut to: impl AsyncWrite + Unpin,
     let mut buffer = vec![0; 16 * 1024];
     loop {
         let read = match from.read(&mut buffer).await {
-            Ok(0) | Err(_) => return,
-            Ok(read) => read,
+            Ok(read) if read > 0 => read,
+            // A close is held back by a blackhole too: the peer hears nothing until it lifts.
+            _ => {
+                let _ = link.silent.wait_for(|on| !*on).await;
+                return;
+            }
         };
         let delay = *link.delay.borrow();
         if !delay.is_zero() {

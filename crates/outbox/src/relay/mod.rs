@@ -3,7 +3,10 @@
 //!
 //! - Wakes on `LISTEN orderflow_outbox`, polls every `poll_interval` as a fallback, and polls
 //!   at once after the listener reconnects (notifications are lost while it is away).
-//! - Owns lanes through advisory locks ([`lanes`]); publishes only its lanes' rows.
+//! - Owns lanes through advisory locks ([`lanes`]); publishes only its lanes' rows. The lock
+//!   session is checked on every pass and started anew after any error; Postgres ends it when
+//!   it has been idle for `lock_session_timeout`, so a relay cut off without a FIN or RST (a
+//!   lost node, a network partition) frees its lanes for a standby within that bound.
 //! - Marks a row published only after the broker acked it and the lanes are still owned; a crash
 //!   in between publishes the row again (consumers absorb the duplicate), never loses it.
 
@@ -37,6 +40,11 @@ pub struct RelayConfig {
     pub retention: Duration,
     /// The process's fault flags (`kafka_produce_fail_rate` fires here).
     pub faults: Faults,
+    /// Postgres ends the lock session after this long without a query (`idle_session_timeout`,
+    /// and TCP keepalives and `tcp_user_timeout` of about the same length): how long the
+    /// lanes of a relay that vanished stay locked. More than a publish can take
+    /// (`message.timeout.ms`, 30 s), so a relay waiting on a slow broker keeps its lanes.
+    pub lock_session_timeout: Duration,
 }
 
 impl Default for RelayConfig {
@@ -46,6 +54,7 @@ impl Default for RelayConfig {
             poll_interval: Duration::from_secs(1),
             retention: Duration::from_secs(24 * 3600),
             faults: Faults::default(),
+            lock_session_timeout: Duration::from_secs(35),
         }
     }
 }
@@ -90,7 +99,7 @@ impl Relay {
         config: RelayConfig,
     ) -> Result<Self, RelayError> {
         Ok(Self {
-            lock_options: database_url.expose_secret().parse()?,
+            lock_options: lock_session(database_url, config.lock_session_timeout)?,
             producer: OffThread::new(messaging::producer::idempotent(kafka)?),
             topics: Topics::new(&kafka.topic_prefix),
             kafka: kafka.clone(),
@@ -116,7 +125,10 @@ impl Relay {
                 listener = self.listen().await;
             }
             match self.drain().await {
-                Ok(()) => backoff = Duration::ZERO,
+                Ok(()) => {
+                    backoff = Duration::ZERO;
+                    self.stats.progressed();
+                }
                 Err(e) => {
                     backoff =
                         (backoff * 2).clamp(Duration::from_millis(100), Duration::from_secs(5));
@@ -226,6 +238,25 @@ impl Relay {
             Err(e) => tracing::warn!(error = %e, "outbox purge failed; will retry"),
         }
     }
+}
+
+/// The lock session's options: `database_url` with the server-side timeouts that end the
+/// session (and so free its locks) once its relay is gone without a word.
+fn lock_session(
+    database_url: &SecretString,
+    idle: Duration,
+) -> Result<PgConnectOptions, sqlx::Error> {
+    let options: PgConnectOptions = database_url.expose_secret().parse()?;
+    let idle_ms = idle.as_millis().to_string();
+    // Keepalive probes every 5 s from a third of the bound, three of them unanswered.
+    let keepalive_idle = (idle.as_secs() / 3).max(1).to_string();
+    Ok(options.options([
+        ("idle_session_timeout", idle_ms.as_str()),
+        ("tcp_user_timeout", idle_ms.as_str()),
+        ("tcp_keepalives_idle", keepalive_idle.as_str()),
+        ("tcp_keepalives_interval", "5"),
+        ("tcp_keepalives_count", "3"),
+    ]))
 }
 
 /// Waits for a notification; `false` when the listener is gone (connection lost or none).

@@ -12,6 +12,7 @@ pub struct RelayStats {
     published: Counter,
     failures: Counter,
     lanes: Gauge,
+    last_pass: Gauge,
 }
 
 impl RelayStats {
@@ -21,6 +22,21 @@ impl RelayStats {
 
     pub(crate) fn failed(&self) {
         self.failures.inc();
+    }
+
+    /// A pass ended without an error: the relay can reach its database, its locks and the
+    /// broker (a standby's pass is its attempt at the free lanes).
+    pub(crate) fn progressed(&self) {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        self.last_pass
+            .set(i64::try_from(now.as_secs()).unwrap_or(i64::MAX));
+    }
+
+    /// Unix time of the last pass without an error (0: none yet).
+    pub fn last_pass_seconds(&self) -> i64 {
+        self.last_pass.get()
     }
 
     pub(crate) fn set_lanes(&self, n: usize) {
@@ -55,6 +71,11 @@ impl RelayStats {
             "relay_lanes_owned",
             "Outbox lanes this relay owns",
             self.lanes.clone(),
+        );
+        registry.register(
+            "relay_last_pass_timestamp_seconds",
+            "Unix time of the relay's last pass without an error, owner or standby",
+            self.last_pass.clone(),
         );
     }
 }

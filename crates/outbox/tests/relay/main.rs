@@ -1,118 +1,18 @@
 //! The relay against a real Postgres and the test broker (Apache Kafka in `make test`), each
 //! test on topics of its own.
 
-use std::collections::BTreeMap;
+mod harness;
+mod sessions;
+
 use std::time::Duration;
 
-use chrono::Utc;
-use events::{CancelReason, OrderCancelled};
 use faults::{FaultFlags, Faults};
-use messaging::KafkaSettings;
 use outbox::relay::{Relay, RelayConfig, backlog};
 use outbox::{TraceContext, enqueue};
-use secrecy::SecretString;
-use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
-const TOPIC: &str = "orderflow.order.v1";
-
-struct Setup {
-    db: PgPool,
-    url: SecretString,
-    kafka: KafkaSettings,
-}
-
-async fn setup() -> Setup {
-    let url = test_support::fresh_database().await;
-    let db = PgPool::connect(&url).await.expect("connect");
-    sqlx::raw_sql(include_str!("../../../migrations/order/0001_outbox.sql"))
-        .execute(&db)
-        .await
-        .expect("schema");
-    let prefix = test_support::unique_topic_prefix();
-    let mut kafka = KafkaSettings::local(&test_support::kafka_brokers(), &prefix);
-    kafka.partitions = 4;
-    messaging::topics::create(&kafka, &[format!("{prefix}{TOPIC}")])
-        .await
-        .expect("topic");
-    Setup {
-        db,
-        url: SecretString::from(url),
-        kafka,
-    }
-}
-
-fn relay(setup: &Setup) -> Relay {
-    let config = RelayConfig {
-        poll_interval: Duration::from_millis(50),
-        batch_per_lane: 50,
-        ..RelayConfig::default()
-    };
-    Relay::new(setup.db.clone(), &setup.url, &setup.kafka, config).expect("relay")
-}
-
-fn event(order_id: Uuid) -> OrderCancelled {
-    OrderCancelled {
-        order_id,
-        checkout_id: Uuid::now_v7(),
-        customer_id: "alice".into(),
-        reason: CancelReason::CustomerRequested,
-        previous_status: "PENDING_PAYMENT".into(),
-        cancelled_at: Utc::now(),
-    }
-}
-
-async fn write(db: &PgPool, aggregate: Uuid, events: usize) {
-    let mut tx = db.begin().await.expect("begin");
-    for _ in 0..events {
-        enqueue(
-            &mut tx,
-            aggregate,
-            &event(aggregate),
-            &TraceContext::default(),
-        )
-        .await
-        .expect("enqueue");
-    }
-    tx.commit().await.expect("commit");
-}
-
-/// Per key, the sequences of the first occurrence of each event id, in topic order.
-async fn first_occurrences(setup: &Setup) -> (BTreeMap<String, Vec<i64>>, usize) {
-    let topic = format!("{}{TOPIC}", setup.kafka.topic_prefix);
-    let records = messaging::dlq::list(&setup.kafka, &topic, 100_000)
-        .await
-        .expect("read topic");
-    let total = records.len();
-    let mut seen = std::collections::HashSet::new();
-    let mut sequences: BTreeMap<String, Vec<i64>> = BTreeMap::new();
-    for record in records {
-        let id = record.header("ce_id").expect("ce_id").to_owned();
-        if seen.insert(id) {
-            let sequence = record
-                .header("ce_sequence")
-                .expect("ce_sequence")
-                .parse()
-                .expect("number");
-            sequences
-                .entry(record.key.clone().expect("key"))
-                .or_default()
-                .push(sequence);
-        }
-    }
-    (sequences, total)
-}
-
-async fn wait_drained(db: &PgPool) {
-    for _ in 0..400 {
-        if backlog(db).await.expect("backlog").unpublished == 0 {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("the outbox never drained");
-}
+use crate::harness::{event, first_occurrences, relay, setup, wait_drained, write};
 
 #[tokio::test]
 async fn the_relay_publishes_committed_rows_once_in_order_and_marks_them() {
