@@ -77,11 +77,10 @@ async fn storm(config: &Config, world: &mut World) -> anyhow::Result<Report> {
     let order_db = world.database(1).await?;
     let stop = CancellationToken::new();
     let sampling = CancellationToken::new();
-    let mut consumers = world.checkout_urls();
-    consumers.extend(world.urls_of(world::Role::OrderService));
     let sampler = tokio::spawn(recovery::sample(
         [checkout_db.clone(), order_db.clone()],
-        consumers,
+        world.kafka.clone(),
+        world.consumer_groups(),
         sampling.clone(),
     ));
     let (started, load_started) = (Instant::now(), SystemTime::now());
@@ -117,8 +116,7 @@ async fn storm(config: &Config, world: &mut World) -> anyhow::Result<Report> {
         .then(|| load_ended.elapsed().as_secs_f64());
     sampling.cancel();
     let samples = sampler.await.context("the sampler task")?;
-    // Steady: what a second of arrivals leaves in flight, with some room.
-    let steady = (config.rate * 2.0).ceil() as i64;
+    let steady = recovery::steady(&samples, load_started, &injections);
     let latencies = recovery::latencies(&checkout_db).await?;
     recovery::measure(&mut injections, load_started, &samples, &latencies, steady);
     recovery::dump(&samples, &config.out_dir.join("samples.tsv"))?;

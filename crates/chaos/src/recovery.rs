@@ -5,6 +5,9 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
 
+use messaging::KafkaSettings;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::{Offset, TopicPartitionList};
 use serde::Serialize;
 use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
@@ -24,16 +27,13 @@ pub struct Sample {
     lag: i64,
 }
 
-/// Samples both outboxes' backlog and the services' consumer lag every second until `stop`.
+/// Samples both outboxes' backlog and the consumer groups' lag every second until `stop`.
 pub async fn sample(
     dbs: [PgPool; 2],
-    metrics: Vec<String>,
+    kafka: KafkaSettings,
+    groups: Vec<String>,
     stop: CancellationToken,
 ) -> Vec<Sample> {
-    let http = reqwest::Client::builder()
-        .timeout(Duration::from_secs(1))
-        .build()
-        .expect("http client");
     let mut samples = Vec::new();
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     while !stop.is_cancelled() {
@@ -50,10 +50,12 @@ pub async fn sample(
             // Unknown (Postgres down): as bad as can be, not steady.
             backlog += left.unwrap_or(i64::MAX / 4);
         }
-        let mut lag = 0;
-        for url in &metrics {
-            lag += consumer_lag(&http, url).await.unwrap_or(0);
-        }
+        let (kafka, groups) = (kafka.clone(), groups.clone());
+        let lag = tokio::task::spawn_blocking(move || group_lag(&kafka, &groups))
+            .await
+            .ok()
+            .flatten()
+            .unwrap_or(i64::MAX / 4);
         samples.push(Sample {
             at: epoch(SystemTime::now()),
             backlog,
@@ -63,18 +65,35 @@ pub async fn sample(
     samples
 }
 
-async fn consumer_lag(http: &reqwest::Client, base: &str) -> Option<i64> {
-    let text = http
-        .get(format!("{base}/metrics"))
-        .send()
-        .await
-        .ok()?
-        .text()
-        .await
-        .ok()?;
-    text.lines()
-        .find_map(|l| l.strip_prefix("consumer_lag "))
-        .and_then(|v| v.trim().parse().ok())
+/// Records the groups have yet to commit, over every partition of the event topics: from the
+/// broker (high watermarks and committed offsets), not from the members' own statistics.
+/// `None`: the broker did not answer.
+fn group_lag(kafka: &KafkaSettings, groups: &[String]) -> Option<i64> {
+    const WITHIN: Duration = Duration::from_secs(2);
+    let topics = messaging::Topics::new(&kafka.topic_prefix);
+    let mut partitions = TopicPartitionList::new();
+    let mut highs = Vec::new();
+    let reader: BaseConsumer = kafka.client_config().create().ok()?;
+    for logical in messaging::topics::ALL {
+        let topic = topics.name(logical);
+        for partition in 0..kafka.partitions {
+            let (_, high) = reader.fetch_watermarks(&topic, partition, WITHIN).ok()?;
+            partitions.add_partition(&topic, partition);
+            highs.push(high);
+        }
+    }
+    let mut lag = 0;
+    for group in groups {
+        let member: BaseConsumer = kafka.client_config().set("group.id", group).create().ok()?;
+        let committed = member.committed_offsets(partitions.clone(), WITHIN).ok()?;
+        // A partition the group never committed is one of a topic it does not read.
+        for (element, high) in committed.elements().iter().zip(&highs) {
+            if let Offset::Offset(at) = element.offset() {
+                lag += (high - at).max(0);
+            }
+        }
+    }
+    Some(lag)
 }
 
 /// Each completed checkout: when it was submitted and how long it took (seconds).
@@ -88,6 +107,15 @@ pub async fn latencies(checkout_db: &PgPool) -> anyhow::Result<Vec<(f64, f64)>> 
     .await?)
 }
 
+/// The most backlog and lag that count as steady: twice the most seen before the first fault
+/// (at least 10 rows and 20 records: commits come every half second).
+pub fn steady(samples: &[Sample], load_started: SystemTime, done: &[Done]) -> (i64, i64) {
+    let first_fault = epoch(load_started) + done.first().map_or(f64::MAX, |d| d.at_secs);
+    let before = samples.iter().filter(|s| s.at < first_fault);
+    let (backlog, lag) = before.fold((0, 0), |(b, l), s| (b.max(s.backlog), l.max(s.lag)));
+    ((2 * backlog).max(10), (2 * lag).max(20))
+}
+
 /// Fills `recovered_secs` of each injection. `load_started`: the wall-clock start of the
 /// load, which the injections' times count from; `steady`: the most backlog and lag that
 /// count as steady.
@@ -96,7 +124,7 @@ pub fn measure(
     load_started: SystemTime,
     samples: &[Sample],
     latencies: &[(f64, f64)],
-    steady: i64,
+    steady: (i64, i64),
 ) {
     let start = epoch(load_started);
     let starts: Vec<f64> = done.iter().map(|d| start + d.at_secs).collect();
@@ -108,7 +136,7 @@ pub fn measure(
         injection.recovered_secs = samples
             .iter()
             .filter(|s| s.at >= end && s.at < next)
-            .find(|s| s.backlog <= steady && s.lag <= steady && p99_met(latencies, s.at))
+            .find(|s| s.backlog <= steady.0 && s.lag <= steady.1 && p99_met(latencies, s.at))
             .map(|s| s.at - end);
     }
 }
@@ -202,7 +230,8 @@ mod tests {
         let latencies: Vec<(f64, f64)> = (1000..1060)
             .map(|at| (f64::from(at), if at < 1015 { 2.0 } else { 0.05 }))
             .collect();
-        measure(&mut injections, start, &samples, &latencies, 10);
+        assert_eq!(steady(&samples, start, &injections), (10, 20));
+        measure(&mut injections, start, &samples, &latencies, (10, 10));
         assert_eq!(injections[0].recovered_secs, Some(5.0));
         assert_eq!(injections[1].recovered_secs, Some(0.0));
         let kinds = per_kind(&injections);
@@ -221,7 +250,7 @@ mod tests {
             })
             .collect();
         let slow: Vec<(f64, f64)> = (0..60).map(|at| (f64::from(at), 1.0)).collect();
-        measure(&mut injections, start, &samples, &slow, 10);
+        measure(&mut injections, start, &samples, &slow, (10, 10));
         assert_eq!(injections[0].recovered_secs, None);
         assert_eq!(per_kind(&injections)[&Fault::LoseBroker].not_recovered, 1);
     }

@@ -249,6 +249,13 @@ impl World {
         self.urls_of(Role::CheckoutService)
     }
 
+    /// The consumer groups of both services (each service's name behind the topic prefix).
+    pub fn consumer_groups(&self) -> Vec<String> {
+        [Role::CheckoutService, Role::OrderService]
+            .map(|role| format!("{TOPIC_PREFIX}{}", role.binary()))
+            .to_vec()
+    }
+
     pub fn urls_of(&self, role: Role) -> Vec<String> {
         self.replicas
             .iter()

@@ -90,6 +90,9 @@ impl<H: Handler> Consumer<H> {
             .set("auto.commit.interval.ms", "500")
             .set("enable.auto.offset.store", "false")
             .set("auto.offset.reset", "earliest")
+            // Incremental rebalances: a member that joins or leaves moves only the partitions
+            // that change hands; the others go on being consumed meanwhile (ADR 0007).
+            .set("partition.assignment.strategy", "cooperative-sticky")
             .set("session.timeout.ms", millis(config.session_timeout))
             .set("max.poll.interval.ms", millis(config.max_poll_interval))
             .set_if("group.instance.id", config.instance_id.as_deref())

@@ -19,6 +19,14 @@ pub struct KafkaSettings {
     pub sasl_password: SecretString,
 }
 
+/// A check for `Env::parse_checked` that a number lies in `range`; `why` says it otherwise.
+fn within(
+    range: std::ops::RangeInclusive<i32>,
+    why: &'static str,
+) -> impl Fn(&i32) -> Result<(), &'static str> + Clone {
+    move |n| if range.contains(n) { Ok(()) } else { Err(why) }
+}
+
 const PROTOCOLS: [&str; 4] = ["plaintext", "ssl", "sasl_plaintext", "sasl_ssl"];
 const MECHANISMS: [&str; 4] = ["", "PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"];
 
@@ -42,27 +50,13 @@ impl KafkaSettings {
                 Err("may only hold A-Z, a-z, 0-9, '.', '_', '-'")
             }
         });
-        let partitions = env.parse_checked("KAFKA_PARTITIONS", |n: &i32| {
-            if (1..=1000).contains(n) {
-                Ok(())
-            } else {
-                Err("must be between 1 and 1000")
-            }
-        });
-        let replication_factor = env.parse_checked("KAFKA_REPLICATION_FACTOR", |n: &i32| {
-            if (1..=7).contains(n) {
-                Ok(())
-            } else {
-                Err("must be between 1 and 7")
-            }
-        });
-        let min_insync_replicas = env.parse_checked("KAFKA_MIN_INSYNC_REPLICAS", |n: &i32| {
-            if (1..=7).contains(n) {
-                Ok(())
-            } else {
-                Err("must be between 1 and 7")
-            }
-        });
+        let partitions = env.parse_checked(
+            "KAFKA_PARTITIONS",
+            within(1..=1000, "must be between 1 and 1000"),
+        );
+        let replicas = within(1..=7, "must be between 1 and 7");
+        let replication_factor = env.parse_checked("KAFKA_REPLICATION_FACTOR", replicas.clone());
+        let min_insync_replicas = env.parse_checked("KAFKA_MIN_INSYNC_REPLICAS", replicas);
         if let (Some(replicas), Some(insync)) = (replication_factor, min_insync_replicas)
             && insync > replicas
         {

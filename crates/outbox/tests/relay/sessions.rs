@@ -1,6 +1,7 @@
 //! The relays' Postgres sessions ended under them: by the server (a restart, a failover,
 //! `pg_terminate_backend`), or by a network that drops everything without a FIN or RST.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use outbox::LANES;
@@ -8,6 +9,7 @@ use outbox::relay::{Relay, RelayConfig, RelayStats};
 use secrecy::{ExposeSecret, SecretString};
 use sqlx::PgPool;
 use test_support::TcpProxy;
+use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
@@ -22,6 +24,27 @@ async fn owns_every_lane(stats: &RelayStats) {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     panic!("the relay never took every lane");
+}
+
+/// Runs `owner` until it holds every lane, then a standby beside it, and publishes three
+/// events of each aggregate through them.
+async fn owner_and_standby(
+    setup: &Setup,
+    owner: Relay,
+    aggregates: &[Uuid],
+    shutdown: &CancellationToken,
+) -> (JoinHandle<()>, JoinHandle<()>, Arc<RelayStats>) {
+    let owner_stats = owner.stats();
+    let owner = tokio::spawn(owner.run(shutdown.clone()));
+    owns_every_lane(&owner_stats).await;
+    let standby = relay(setup);
+    let standby_stats = standby.stats();
+    let standby = tokio::spawn(standby.run(shutdown.clone()));
+    for aggregate in aggregates {
+        write(&setup.db, *aggregate, 3).await;
+    }
+    wait_drained(&setup.db).await;
+    (owner, standby, standby_stats)
 }
 
 fn assert_in_order(sequences: &std::collections::BTreeMap<String, Vec<i64>>, per_aggregate: i64) {
@@ -39,17 +62,8 @@ async fn a_standby_whose_sessions_were_terminated_takes_over_when_the_owner_dies
     let setup = setup().await;
     let aggregates: Vec<Uuid> = (0..4).map(|_| Uuid::now_v7()).collect();
     let shutdown = CancellationToken::new();
-    let owner = relay(&setup);
-    let owner_stats = owner.stats();
-    let owner = tokio::spawn(owner.run(shutdown.clone()));
-    owns_every_lane(&owner_stats).await;
-    let standby = relay(&setup);
-    let standby_stats = standby.stats();
-    let standby = tokio::spawn(standby.run(shutdown.clone()));
-    for aggregate in &aggregates {
-        write(&setup.db, *aggregate, 3).await;
-    }
-    wait_drained(&setup.db).await;
+    let (owner, standby, standby_stats) =
+        owner_and_standby(&setup, relay(&setup), &aggregates, &shutdown).await;
 
     let terminated: i64 = sqlx::query_scalar(
         "SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity
@@ -104,16 +118,8 @@ async fn the_lanes_of_an_owner_cut_off_without_a_word_are_taken_over_within_the_
     let proxy = TcpProxy::start(&test_support::postgres_addr()).await;
     let shutdown = CancellationToken::new();
     let owner = relay_through(&setup, &proxy, Duration::from_secs(3));
-    let owner_stats = owner.stats();
-    let owner = tokio::spawn(owner.run(shutdown.clone()));
-    owns_every_lane(&owner_stats).await;
-    let standby = relay(&setup);
-    let standby_stats = standby.stats();
-    let standby = tokio::spawn(standby.run(shutdown.clone()));
-    for aggregate in &aggregates {
-        write(&setup.db, *aggregate, 3).await;
-    }
-    wait_drained(&setup.db).await;
+    let (owner, standby, standby_stats) =
+        owner_and_standby(&setup, owner, &aggregates, &shutdown).await;
 
     proxy.blackhole();
     for aggregate in &aggregates {
