@@ -12,7 +12,9 @@ command -v java >/dev/null || packages+=(openjdk-17-jre-headless)
 command -v mvn >/dev/null || packages+=(maven)
 missing=()
 for pkg in "${packages[@]}"; do
-  dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+  # "installed" exactly: a package removed but not purged is still known to dpkg.
+  [ "$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null)" = "install ok installed" ] ||
+    missing+=("$pkg")
 done
 [ ${#missing[@]} -eq 0 ] && exit 0
 
