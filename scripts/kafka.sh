@@ -98,6 +98,11 @@ transaction.state.log.min.isr=$(((replicas + 1) / 2))
 min.insync.replicas=1
 # A new group is balanced at once instead of after 3 s: tests start groups all the time.
 group.initial.rebalance.delay.ms=0
+# Longer than the 10 s freezes the tests and make chaos apply, so a frozen node is not fenced
+# by its controller. With one node, fencing leaves every partition without a leader for a
+# moment, and librdkafka 2.12 never recovers from that leader=-1 metadata
+# (confluentinc/librdkafka#5430; docs/guarantees.md, "Known limits").
+broker.session.timeout.ms=18000
 num.network.threads=2
 num.io.threads=4
 PROPS

@@ -6,8 +6,9 @@ use anyhow::Context;
 use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
+use crate::brokers;
 use crate::schedule::{self, Fault, Injection};
-use crate::world::{self, Role, World};
+use crate::world::{Role, World};
 
 /// How long a killed service process stays down before it is started again.
 const DOWN_FOR: Duration = Duration::from_secs(1);
@@ -162,7 +163,7 @@ impl World {
     /// The running broker that leads the partitions in use (partition 0 of the order topic).
     async fn leading_broker(&self) -> anyhow::Result<usize> {
         let topic = messaging::Topics::new(&self.kafka.topic_prefix).name(events::topics::ORDER);
-        let leader = world::leader(&self.kafka, &topic).await?;
+        let leader = brokers::leader(&self.kafka, &topic).await?;
         anyhow::ensure!(
             self.brokers[leader].proc.is_running(),
             "the metadata names broker {} as leader, which is down",

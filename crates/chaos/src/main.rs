@@ -6,6 +6,7 @@
 //! took to recover from each kind of fault. Exits non-zero on any breach.
 
 mod audit;
+mod brokers;
 mod config;
 mod faults;
 mod load;

@@ -3,6 +3,7 @@
 mod context;
 mod envelope;
 mod inbox;
+mod outage;
 mod retry;
 mod routing;
 mod runtime;

@@ -16,6 +16,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 use crate::context::LagContext;
+use crate::outage;
 use crate::retry::{self, sleep_or_shutdown};
 use crate::routing::{Route, route};
 use crate::{Envelope, Handler, HandlerError, inbox, stats::ConsumerStats};
@@ -243,7 +244,7 @@ impl<H: Handler> Consumer<H> {
                         self.stats.duplicates()
                     }
                     if outage > 0 {
-                        self.resume();
+                        outage::resume(&self.kafka);
                         tracing::info!(
                             group = self.config.group,
                             outage_attempts = outage,
@@ -259,10 +260,10 @@ impl<H: Handler> Consumer<H> {
                             why,
                             "dependency unavailable; partitions paused, retrying until it is back"
                         );
-                        self.pause_assignment();
+                        outage::pause_assignment(&self.kafka);
                     }
                     outage += 1;
-                    if !self.wait_out(self.backoff(outage), held, shutdown).await {
+                    if !outage::wait_out(&self.kafka, self.backoff(outage), held, shutdown).await {
                         return Outcome::Abandoned;
                     }
                 }
@@ -288,61 +289,6 @@ impl<H: Handler> Consumer<H> {
                         .dead_letter(message, &poison.to_string(), attempts + 1, shutdown)
                         .await;
                 }
-            }
-        }
-    }
-
-    /// Pauses every assigned partition: a dependency outage stops them all, and librdkafka
-    /// fetches nothing for a paused partition. Its fetch position goes back to just after the
-    /// last message taken, so what had been fetched ahead comes again after the resume.
-    fn pause_assignment(&self) {
-        match self.kafka.assignment() {
-            Ok(assignment) => {
-                if let Err(e) = self.kafka.pause(&assignment) {
-                    tracing::warn!(error = %e, "cannot pause the partitions");
-                }
-            }
-            Err(e) => tracing::warn!(error = %e, "cannot read the assignment to pause it"),
-        }
-    }
-
-    fn resume(&self) {
-        let resumed = self
-            .kafka
-            .assignment()
-            .and_then(|assignment| self.kafka.resume(&assignment));
-        if let Err(e) = resumed {
-            tracing::warn!(error = %e, "cannot resume the partitions");
-        }
-    }
-
-    /// Sleeps `delay` while polling the consumer, so the group keeps this member through an
-    /// outage of any length (`max.poll.interval.ms` counts from the last poll). A message can
-    /// only come from a partition assigned meanwhile: it is kept in `held` to be handled
-    /// after the outage, and its partition is paused too. `false`: shutdown came first.
-    async fn wait_out(
-        &self,
-        delay: Duration,
-        held: &mut VecDeque<OwnedMessage>,
-        shutdown: &CancellationToken,
-    ) -> bool {
-        let until = tokio::time::Instant::now() + delay;
-        loop {
-            tokio::select! {
-                () = shutdown.cancelled() => return false,
-                () = tokio::time::sleep_until(until) => return true,
-                message = self.kafka.recv() => match message {
-                    Ok(message) => {
-                        let message = message.detach();
-                        let mut partition = rdkafka::TopicPartitionList::new();
-                        partition.add_partition(message.topic(), message.partition());
-                        if let Err(e) = self.kafka.pause(&partition) {
-                            tracing::warn!(error = %e, "cannot pause a partition");
-                        }
-                        held.push_back(message);
-                    }
-                    Err(e) => tracing::debug!(error = %e, "kafka consumer error during an outage"),
-                },
             }
         }
     }
