@@ -133,9 +133,10 @@ node() { # dir node_id port controller_port voters [advertised]
   if [ ! -e "$dir/data/meta.properties" ]; then
     local cluster_id=${KAFKA_CLUSTER_ID:-}
     [ -n "$cluster_id" ] || { echo "error: KAFKA_CLUSTER_ID is not set" >&2; exit 2; }
+    # --cluster-id=: an id may start with "-", which the tool would take for an option.
     # shellcheck disable=SC2046
     java $(java_opts "$dir") -cp "$KAFKA_LIBS/*" kafka.tools.StorageTool format \
-      --ignore-formatted -t "$cluster_id" -c "$dir/server.properties" >"$dir/format.log" 2>&1 ||
+      --ignore-formatted --cluster-id="$cluster_id" -c "$dir/server.properties" >"$dir/format.log" 2>&1 ||
       { cat "$dir/format.log" >&2; exit 1; }
   fi
   # shellcheck disable=SC2046
