@@ -9,5 +9,6 @@ mod metrics;
 mod readme;
 mod relay_process;
 mod saga;
+mod saga_ends;
 mod tracing;
 mod walkthrough;

@@ -64,6 +64,24 @@ impl EventData for CheckoutSubmitted {
     const TOPIC: &'static str = topics::CHECKOUT;
 }
 
+/// A checkout with an order is still PENDING past `SAGA_TIMEOUT`: the order's final event
+/// never took effect in checkout-service (dead-lettered, say). order-service answers by
+/// stating the order's outcome again, cancelling it first if it is still awaiting payment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct CheckoutOverdue {
+    pub checkout_id: Uuid,
+    pub order_id: Uuid,
+    /// How many times checkout-service has asked, this one included.
+    pub request: u32,
+    pub overdue_at: DateTime<Utc>,
+}
+
+impl EventData for CheckoutOverdue {
+    const TYPE: &'static str = "dev.orderflow.checkout.overdue.v1";
+    const SOURCE: &'static str = sources::CHECKOUT_SERVICE;
+    const TOPIC: &'static str = topics::CHECKOUT;
+}
+
 /// Why an order was cancelled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
@@ -74,6 +92,17 @@ pub enum CancelReason {
 }
 
 impl CancelReason {
+    pub const ALL: [Self; 3] = [
+        Self::PaymentDeclined,
+        Self::CustomerRequested,
+        Self::Timeout,
+    ];
+
+    /// The reason [`as_str`](Self::as_str) wrote.
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|reason| reason.as_str() == raw)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::PaymentDeclined => "payment_declined",
@@ -206,6 +235,7 @@ fn spec<E: EventData>() -> EventSpec {
 pub fn catalog() -> Vec<EventSpec> {
     vec![
         spec::<CheckoutSubmitted>(),
+        spec::<CheckoutOverdue>(),
         spec::<OrderPlaced>(),
         spec::<OrderConfirmed>(),
         spec::<OrderCancelled>(),
@@ -224,12 +254,17 @@ mod tests {
         let json = serde_json::to_string(&CancelReason::CustomerRequested).expect("serialise");
         assert_eq!(json, "\"customer_requested\"");
         assert_eq!(CancelReason::PaymentDeclined.as_str(), "payment_declined");
+        for reason in CancelReason::ALL {
+            assert_eq!(CancelReason::parse(reason.as_str()), Some(reason));
+        }
+        assert_eq!(CancelReason::parse("lost"), None);
     }
 
     #[test]
     fn event_types_follow_the_naming_rule() {
         for ty in [
             CheckoutSubmitted::TYPE,
+            CheckoutOverdue::TYPE,
             OrderPlaced::TYPE,
             OrderConfirmed::TYPE,
             OrderCancelled::TYPE,

@@ -14,7 +14,8 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 use crate::payments::provider::Provider;
-use crate::saga::{CheckoutSaga, sweeper};
+use crate::saga::CheckoutSaga;
+use crate::saga::sweeper::Sweeper;
 use crate::settings::Settings;
 use crate::state::AppState;
 use crate::store::{idempotency, sessions::SessionStore};
@@ -28,7 +29,7 @@ pub struct Application {
     state: AppState,
     backbone: Backbone<CheckoutSaga>,
     idempotency_retention: Duration,
-    saga_timeout: Duration,
+    sweeper: Sweeper,
 }
 
 impl Application {
@@ -65,6 +66,16 @@ impl Application {
         let http_metrics = http_kit::metrics::HttpMetrics::register(&mut registry);
         backbone.register_metrics(&mut registry);
         let writes = WriteLimiter::new(common.rate_limit, keys.clone(), &mut registry);
+        let sweeper = Sweeper {
+            db: db.clone(),
+            timeout: settings.events.saga_timeout,
+            overdue: Default::default(),
+        };
+        registry.register(
+            "sagas_overdue",
+            "Checkouts still PENDING after four SAGA_TIMEOUTs",
+            sweeper.overdue.clone(),
+        );
         let backbone_routes =
             backbone::admin::router(backbone.admin(&db, keys.clone(), &settings.events)?).merge(
                 backbone::metrics::router(registry, &db, &common.service_name),
@@ -86,7 +97,7 @@ impl Application {
             state,
             backbone,
             idempotency_retention: settings.idempotency_retention,
-            saga_timeout: settings.events.saga_timeout,
+            sweeper,
         })
     }
 
@@ -104,9 +115,8 @@ impl Application {
         let addr = self.listener.local_addr()?;
         tracing::info!(%addr, "checkout-service listening");
         let mut tasks = self.backbone.spawn(&shutdown);
-        let db = self.state.db.clone();
         let retention = self.idempotency_retention;
-        let purge_db = db.clone();
+        let purge_db = self.state.db.clone();
         tasks.push(tokio::spawn(backbone::periodically(
             Duration::from_secs(60),
             shutdown.clone(),
@@ -116,14 +126,14 @@ impl Application {
                 async move { idempotency::purge(&db, retention).await }
             },
         )));
-        let timeout = self.saga_timeout;
+        let sweeper = self.sweeper;
         tasks.push(tokio::spawn(backbone::periodically(
-            backbone::sweep_interval(timeout),
+            backbone::sweep_interval(sweeper.timeout),
             shutdown.clone(),
-            "stuck checkouts failed by the sweeper",
+            "stalled checkouts failed or asked about by the sweeper",
             move || {
-                let db = db.clone();
-                async move { sweeper::sweep_once(&db, timeout).await }
+                let sweeper = sweeper.clone();
+                async move { sweeper.sweep_once().await }
             },
         )));
         http_kit::layers::serve(self.listener, self.router, shutdown, self.state.draining).await?;

@@ -12,7 +12,8 @@ use http_kit::rate_limit::WriteLimiter;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
-use crate::saga::{OrderSaga, sweeper};
+use crate::saga::OrderSaga;
+use crate::saga::sweeper::Sweeper;
 use crate::settings::Settings;
 use crate::state::AppState;
 use crate::{MIGRATOR, routes};
@@ -24,7 +25,7 @@ pub struct Application {
     router: Router,
     state: AppState,
     backbone: Backbone<OrderSaga>,
-    saga_timeout: Duration,
+    sweeper: Sweeper,
 }
 
 impl Application {
@@ -54,6 +55,16 @@ impl Application {
         let http_metrics = http_kit::metrics::HttpMetrics::register(&mut registry);
         backbone.register_metrics(&mut registry);
         let writes = WriteLimiter::new(common.rate_limit, keys.clone(), &mut registry);
+        let sweeper = Sweeper {
+            db: db.clone(),
+            timeout: settings.events.saga_timeout,
+            overdue: Default::default(),
+        };
+        registry.register(
+            "sagas_overdue",
+            "Orders still awaiting payment after four SAGA_TIMEOUTs",
+            sweeper.overdue.clone(),
+        );
         let backbone_routes =
             backbone::admin::router(backbone.admin(&db, keys.clone(), &settings.events)?).merge(
                 backbone::metrics::router(registry, &db, &common.service_name),
@@ -72,7 +83,7 @@ impl Application {
             router: routes::router(state.clone(), backbone_routes, http_metrics, writes),
             state,
             backbone,
-            saga_timeout: settings.events.saga_timeout,
+            sweeper,
         })
     }
 
@@ -90,14 +101,14 @@ impl Application {
         let addr = self.listener.local_addr()?;
         tracing::info!(%addr, "order-service listening");
         let mut tasks = self.backbone.spawn(&shutdown);
-        let (db, timeout) = (self.state.db.clone(), self.saga_timeout);
+        let sweeper = self.sweeper;
         tasks.push(tokio::spawn(backbone::periodically(
-            backbone::sweep_interval(timeout),
+            backbone::sweep_interval(sweeper.timeout),
             shutdown.clone(),
             "stuck orders cancelled by the sweeper",
             move || {
-                let db = db.clone();
-                async move { sweeper::sweep_once(&db, timeout).await }
+                let sweeper = sweeper.clone();
+                async move { sweeper.sweep_once().await }
             },
         )));
         http_kit::layers::serve(self.listener, self.router, shutdown, self.state.draining).await?;

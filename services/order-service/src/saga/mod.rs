@@ -1,7 +1,12 @@
 //! order-service's part of the saga (ARCHITECTURE.md section 1), choreographed by events:
 //! - `checkout.submitted` → the order, PENDING_PAYMENT, and `order.placed`;
 //! - `payment.authorized` → CONFIRMED and `order.confirmed`;
-//! - `payment.declined` → CANCELLED (payment_declined) and `order.cancelled`.
+//! - `payment.declined` → CANCELLED (payment_declined) and `order.cancelled`;
+//! - `checkout.overdue` (checkout-service still waits for the outcome) → the outcome stated
+//!   again: `order.confirmed` or `order.cancelled` as the order stands, after cancelling it
+//!   (timeout) if it still awaits payment;
+//! - `payment.refunded` → the order's refund recorded (the sweeper states a customer's
+//!   cancellation of a confirmed order again until it is).
 //!
 //! Every step is a guarded state change in the consumer's transaction: a replay or an event
 //! that arrives after the order moved on is a no-op.
@@ -11,8 +16,8 @@ pub mod sweeper;
 use chrono::Utc;
 use consumer::{Envelope, Handler, HandlerError};
 use events::{
-    CancelReason, CheckoutSubmitted, EventData, OrderCancelled, OrderConfirmed, OrderPlaced,
-    PaymentAuthorized, PaymentDeclined,
+    CancelReason, CheckoutOverdue, CheckoutSubmitted, EventData, OrderCancelled, OrderConfirmed,
+    OrderPlaced, PaymentAuthorized, PaymentDeclined, PaymentRefunded,
 };
 use outbox::TraceContext;
 use sqlx::{Postgres, Transaction};
@@ -28,8 +33,10 @@ pub struct OrderSaga;
 impl Handler for OrderSaga {
     const TYPES: &'static [&'static str] = &[
         CheckoutSubmitted::TYPE,
+        CheckoutOverdue::TYPE,
         PaymentAuthorized::TYPE,
         PaymentDeclined::TYPE,
+        PaymentRefunded::TYPE,
     ];
 
     async fn handle(
@@ -41,6 +48,7 @@ impl Handler for OrderSaga {
         let trace = TraceContext::current();
         match event.event_type.as_str() {
             CheckoutSubmitted::TYPE => place(tx, &event.data()?, &trace).await,
+            CheckoutOverdue::TYPE => restate(tx, &event.data()?, &trace).await,
             PaymentAuthorized::TYPE => confirm(tx, &event.data()?, &trace).await,
             PaymentDeclined::TYPE => {
                 let declined: PaymentDeclined = event.data()?;
@@ -49,6 +57,11 @@ impl Handler for OrderSaga {
                         .await
                         .map(drop)?,
                 )
+            }
+            PaymentRefunded::TYPE => {
+                let refunded: PaymentRefunded = event.data()?;
+                orders::record_refund(tx, refunded.order_id, refunded.refunded_at).await?;
+                Ok(())
             }
             other => Err(HandlerError::Failed(format!("{other} is not handled"))),
         }
@@ -115,6 +128,74 @@ async fn confirm(
     };
     outbox::enqueue(tx, id, &confirmed, trace).await?;
     tracing::info!(order_id = %id, "order confirmed");
+    Ok(())
+}
+
+/// Writes the order's outcome again for a checkout that still waits for it. An order still
+/// awaiting payment has outlived `SAGA_TIMEOUT` (the checkout asks only after it) and is
+/// cancelled, as the sweeper would.
+async fn restate(
+    tx: &mut Transaction<'static, Postgres>,
+    overdue: &CheckoutOverdue,
+    trace: &TraceContext,
+) -> Result<(), HandlerError> {
+    let id = overdue.order_id;
+    let Some(order) = orders::find_for_update(tx, id).await? else {
+        tracing::warn!(order_id = %id, checkout_id = %overdue.checkout_id, "checkout.overdue for an unknown order");
+        return Ok(());
+    };
+    match OrderStatus::parse(&order.status) {
+        Some(OrderStatus::PendingPayment) => {
+            cancel(tx, id, CancelReason::Timeout, trace).await?;
+        }
+        Some(OrderStatus::Confirmed) => {
+            let confirmed = OrderConfirmed {
+                order_id: id,
+                checkout_id: order.checkout_id,
+                customer_id: order.customer_id,
+                confirmed_at: order.updated_at,
+            };
+            outbox::enqueue(tx, id, &confirmed, trace).await?;
+        }
+        Some(OrderStatus::Cancelled) => restate_cancelled(tx, order, trace).await?,
+        None => {
+            return Err(HandlerError::Failed(format!(
+                "order {id} has an unknown status {}",
+                order.status
+            )));
+        }
+    }
+    tracing::info!(order_id = %id, checkout_id = %overdue.checkout_id, request = overdue.request, "order outcome stated again");
+    Ok(())
+}
+
+/// Writes `order.cancelled` again for an order that is CANCELLED.
+pub async fn restate_cancelled(
+    tx: &mut Transaction<'_, Postgres>,
+    order: orders::Order,
+    trace: &TraceContext,
+) -> Result<(), sqlx::Error> {
+    let history = orders::history(&mut **tx, order.id).await?;
+    let previous = history
+        .iter()
+        .rev()
+        .map(|change| change.status.as_str())
+        .find(|&status| status != OrderStatus::Cancelled.as_str())
+        .unwrap_or(OrderStatus::PendingPayment.as_str());
+    let reason = order
+        .cancel_reason
+        .as_deref()
+        .and_then(CancelReason::parse)
+        .unwrap_or(CancelReason::Timeout);
+    let cancelled = OrderCancelled {
+        order_id: order.id,
+        checkout_id: order.checkout_id,
+        customer_id: order.customer_id,
+        reason,
+        previous_status: previous.to_owned(),
+        cancelled_at: order.updated_at,
+    };
+    outbox::enqueue(tx, order.id, &cancelled, trace).await?;
     Ok(())
 }
 

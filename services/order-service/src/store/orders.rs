@@ -93,6 +93,20 @@ pub async fn find_for_update(
     .await
 }
 
+/// Records that the order's payment was refunded (the first time counts).
+pub async fn record_refund(
+    tx: &mut Transaction<'_, Postgres>,
+    id: Uuid,
+    at: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE orders SET refunded_at = coalesce(refunded_at, $2) WHERE id = $1")
+        .bind(id)
+        .bind(at)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
 pub async fn history(db: impl PgExecutor<'_>, id: Uuid) -> Result<Vec<StatusChange>, sqlx::Error> {
     sqlx::query_as("SELECT status, reason, occurred_at FROM order_status_history WHERE order_id = $1 ORDER BY id")
         .bind(id)
