@@ -36,7 +36,8 @@ pub trait Handler: Send + Sync + 'static {
 /// How handling an event failed, which decides what happens next.
 #[derive(Debug, thiserror::Error)]
 pub enum HandlerError {
-    /// A dependency is down: retry without limit, never dead-letter.
+    /// A dependency is down, or refused in a way that passes (a deadlock, a timeout; see
+    /// `http_kit::transient`): retry without limit, never dead-letter.
     #[error("dependency unavailable: {0}")]
     Unavailable(String),
     /// Anything else: retry with backoff, then dead-letter.
@@ -49,7 +50,7 @@ pub enum HandlerError {
 
 impl From<sqlx::Error> for HandlerError {
     fn from(e: sqlx::Error) -> Self {
-        if http_kit::db::is_unavailable(&e) {
+        if http_kit::transient::postgres(&e) {
             Self::Unavailable(e.to_string())
         } else {
             Self::Failed(e.to_string())
@@ -59,7 +60,7 @@ impl From<sqlx::Error> for HandlerError {
 
 impl From<redis::RedisError> for HandlerError {
     fn from(e: redis::RedisError) -> Self {
-        if http_kit::db::redis_is_unavailable(&e) {
+        if http_kit::transient::redis(&e) {
             Self::Unavailable(e.to_string())
         } else {
             Self::Failed(e.to_string())

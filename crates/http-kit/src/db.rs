@@ -46,24 +46,6 @@ pub fn pool(
         .connect_lazy_with(options))
 }
 
-/// Whether `error` means Postgres is unreachable or refusing work (retry later), rather than a
-/// bug or bad data.
-pub fn is_unavailable(error: &sqlx::Error) -> bool {
-    match error {
-        sqlx::Error::Io(_)
-        | sqlx::Error::Tls(_)
-        | sqlx::Error::PoolTimedOut
-        | sqlx::Error::PoolClosed
-        | sqlx::Error::WorkerCrashed
-        | sqlx::Error::BeginFailed => true,
-        sqlx::Error::Database(db) => db.code().is_some_and(|code| {
-            // 08: connection exception; 57P0x: shutdown in progress; 53300: too many connections.
-            code.starts_with("08") || code.starts_with("57P0") || code == "53300"
-        }),
-        _ => false,
-    }
-}
-
 /// The name of the unique constraint `error` violates, if that is what it is.
 pub fn unique_violation(error: &sqlx::Error) -> Option<&str> {
     match error {
@@ -72,9 +54,10 @@ pub fn unique_violation(error: &sqlx::Error) -> Option<&str> {
     }
 }
 
-/// 503 for an outage (logged as a warning), otherwise an opaque 500 with the cause logged.
+/// 503 for an outage or another error that passes ([`crate::transient`]; logged as a warning),
+/// otherwise an opaque 500 with the cause logged.
 pub fn sqlx_problem(error: &sqlx::Error) -> Problem {
-    if is_unavailable(error) {
+    if crate::transient::postgres(error) {
         tracing::warn!(error = %error, "postgres unavailable");
         Problem::unavailable("the database")
     } else {
@@ -83,19 +66,11 @@ pub fn sqlx_problem(error: &sqlx::Error) -> Problem {
     }
 }
 
-/// Whether a Redis error is an outage (connection refused, dropped, timed out).
-pub fn redis_is_unavailable(error: &redis::RedisError) -> bool {
-    error.is_io_error()
-        || error.is_timeout()
-        || error.is_connection_dropped()
-        || error.is_connection_refusal()
-        || error.is_unrecoverable_error()
-}
-
-/// 503 for a Redis outage, otherwise an opaque 500 with the cause logged.
+/// 503 for a Redis outage or another error that passes, otherwise an opaque 500 with the
+/// cause logged.
 pub fn redis_problem(error: &redis::RedisError) -> Problem {
     crate::metrics::REDIS_ERRORS.inc();
-    if redis_is_unavailable(error) {
+    if crate::transient::redis(error) {
         tracing::warn!(error = %error, "redis unavailable");
         Problem::unavailable("the session store")
     } else {

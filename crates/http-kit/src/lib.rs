@@ -13,6 +13,7 @@ pub mod problem;
 pub mod rate_limit;
 pub mod settings;
 pub mod shutdown;
+pub mod transient;
 
 pub use error::{Error, Result};
 pub use problem::Problem;

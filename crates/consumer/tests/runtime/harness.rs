@@ -53,6 +53,15 @@ impl Handler for Recorder {
             {
                 return Err(HandlerError::Unavailable("database away".into()));
             }
+            "deadlock" => {
+                // Row 1, then row 2: the test holds row 2 and then asks for row 1.
+                for id in [1, 2] {
+                    sqlx::query("UPDATE locks SET n = n + 1 WHERE id = $1")
+                        .bind(id)
+                        .execute(&mut **tx)
+                        .await?;
+                }
+            }
             _ => {}
         }
         sqlx::query("INSERT INTO things (event_id, n) VALUES ($1, $2)")
@@ -91,10 +100,14 @@ pub async fn setup_with(handler: Recorder, tune: impl FnOnce(&mut ConsumerConfig
         .execute(&db)
         .await
         .expect("schema");
-    sqlx::raw_sql("CREATE TABLE things (event_id text PRIMARY KEY, n bigint NOT NULL)")
-        .execute(&db)
-        .await
-        .expect("table");
+    sqlx::raw_sql(
+        "CREATE TABLE things (event_id text PRIMARY KEY, n bigint NOT NULL);
+         CREATE TABLE locks (id int PRIMARY KEY, n int NOT NULL);
+         INSERT INTO locks VALUES (1, 0), (2, 0);",
+    )
+    .execute(&db)
+    .await
+    .expect("table");
     let prefix = test_support::unique_topic_prefix();
     let mut kafka = KafkaSettings::local(&test_support::kafka_brokers(), &prefix);
     kafka.partitions = 1;

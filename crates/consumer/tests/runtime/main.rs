@@ -160,6 +160,54 @@ async fn an_outage_is_retried_without_limit_and_never_dead_lettered() {
     assert_eq!(setup.things().await, 1);
 }
 
+#[tokio::test]
+async fn a_handler_that_deadlocks_is_retried_and_never_dead_lettered() {
+    // One failed attempt would dead-letter: only a transient error survives this.
+    let setup = setup_with(Recorder::default(), |c| c.max_attempts = 1).await;
+    let mut blocker = setup.db.begin().await.expect("begin");
+    // The handler, waiting first and checking for deadlocks after 1 s, is the one Postgres
+    // aborts; this session would check only after 30 s.
+    sqlx::raw_sql("SET LOCAL deadlock_timeout = '30s'; UPDATE locks SET n = n + 1 WHERE id = 2")
+        .execute(&mut *blocker)
+        .await
+        .expect("hold row 2");
+
+    setup
+        .send_event("deadlocks", RECORDED, thing(1, "deadlock"))
+        .await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let waiting: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM pg_stat_activity
+             WHERE datname = current_database() AND wait_event_type = 'Lock'",
+        )
+        .fetch_one(&setup.db)
+        .await
+        .expect("pg_stat_activity");
+        if waiting > 0 {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the handler never waited for row 2"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    sqlx::query("UPDATE locks SET n = n + 1 WHERE id = 1")
+        .execute(&mut *blocker)
+        .await
+        .expect("row 1, once the handler is aborted");
+    blocker.commit().await.expect("commit");
+
+    setup.until(|s| s.processed_total() == 1).await;
+    assert_eq!(
+        setup.stats.dead_lettered_total(),
+        0,
+        "a deadlock is not poison"
+    );
+    assert_eq!(setup.things().await, 1);
+}
+
 /// An outage pauses the partitions; librdkafka drops what it had fetched ahead and must fetch
 /// it again after the resume. On tansu 0.6.0 it went on after those messages instead, so the
 /// events queued behind the one in trouble were never handled.
