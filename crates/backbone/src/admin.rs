@@ -17,7 +17,7 @@ use http_kit::problem::ProblemDetails;
 use http_kit::{Problem, Result};
 use messaging::dlq::{self, DeadLetter};
 use messaging::{KafkaSettings, OffThread, Topics};
-use outbox::relay::{self, Backlog, RelayStats};
+use outbox::relay::{self, Backlog, RejectedRow, RelayStats};
 use rdkafka::producer::FutureProducer;
 use serde::{Deserialize, Serialize};
 use sqlx::PgPool;
@@ -91,6 +91,11 @@ pub struct BackboneStatus {
     pub relay_lanes_owned: usize,
     pub relay_published_total: u64,
     pub relay_failures_total: u64,
+    /// Rows the broker refused for good since this process started.
+    pub relay_rejected_total: u64,
+    /// Unpublished rows the broker refused, with why: each holds back its aggregate.
+    #[schema(value_type = Vec<Object>)]
+    pub rejected: Vec<RejectedRow>,
     pub consumer_processed_total: u64,
     pub consumer_duplicates_total: u64,
     pub consumer_skipped_total: u64,
@@ -116,6 +121,8 @@ pub async fn status(
         relay_lanes_owned: relay.map_or(0, RelayStats::lanes_owned),
         relay_published_total: relay.map_or(0, RelayStats::published_total),
         relay_failures_total: relay.map_or(0, RelayStats::failures_total),
+        relay_rejected_total: relay.map_or(0, RelayStats::rejected_total),
+        rejected: relay::rejected(&state.db).await?,
         consumer_processed_total: state.consumer.processed_total(),
         consumer_duplicates_total: state.consumer.duplicates_total(),
         consumer_skipped_total: state.consumer.skipped_total(),

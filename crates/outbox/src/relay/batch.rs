@@ -1,5 +1,6 @@
 //! One batch of one lane: load, publish in per-aggregate sequence order, mark the acked prefix.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use cloudevents::binding::rdkafka::FutureRecordExt;
@@ -14,7 +15,8 @@ use uuid::Uuid;
 use crate::{OutboxRow, ROW_COLUMNS};
 
 /// Loads, for each of `lanes`, its first `per_lane` unpublished rows in `(aggregate_id,
-/// sequence)` order: one query for every lane the relay owns. A batch may end inside an
+/// sequence)` order, leaving out the aggregates `held_back` behind a rejected row: one query
+/// for every lane the relay owns. A batch may end inside an
 /// aggregate; the rest of it comes first in the next batch. A lower sequence of an aggregate
 /// always committed before a higher one (the counter's row lock), so whenever a row is
 /// visible, every row before it in its aggregate is visible too or already published: nothing
@@ -23,6 +25,7 @@ pub async fn load(
     db: &PgPool,
     lanes: &[i16],
     per_lane: i64,
+    held_back: &[Uuid],
 ) -> Result<Vec<OutboxRow>, sqlx::Error> {
     let mut tx = db.begin().await?;
     // Each lane must be read straight off the partial index, in its order. The statistics of
@@ -36,12 +39,13 @@ pub async fn load(
         "SELECT batch.* FROM unnest($1::int2[]) AS owned (lane)
          CROSS JOIN LATERAL (
              SELECT {ROW_COLUMNS} FROM outbox
-             WHERE lane = owned.lane AND published_at IS NULL
+             WHERE lane = owned.lane AND published_at IS NULL AND aggregate_id <> ALL($3)
              ORDER BY aggregate_id, sequence
              LIMIT $2) AS batch"
     )))
     .bind(lanes)
     .bind(per_lane)
+    .bind(held_back)
     .fetch_all(&mut *tx)
     .await?;
     tx.commit().await?;
@@ -49,57 +53,120 @@ pub async fn load(
     Ok(rows)
 }
 
-/// Why a batch stopped short.
+/// Why a row was not published.
 #[derive(Debug, thiserror::Error)]
 pub enum PublishError {
     #[error("kafka: {0}")]
     Kafka(#[from] KafkaError),
     #[error("row {0} is not a valid CloudEvent: {1}")]
     Invalid(Uuid, String),
+    #[error("no ack within {0:?}")]
+    NoAck(Duration),
 }
 
-/// Publishes `rows` in order and returns how many of them, from the start, the broker acked.
-/// Every row is handed to the producer before any ack is awaited, so a batch costs one round
-/// trip, not one per row; the idempotent producer keeps each partition in order.
+impl PublishError {
+    /// Whether no retry can publish the row as it is: it cannot be encoded, or the producer or
+    /// the broker refuses it for what it is (too large, malformed). Anything else (a broker
+    /// away, a timeout) passes.
+    pub fn is_permanent(&self) -> bool {
+        use RDKafkaErrorCode::*;
+        match self {
+            Self::Invalid(..) => true,
+            Self::Kafka(KafkaError::MessageProduction(code)) => matches!(
+                code,
+                MessageSizeTooLarge
+                    | InvalidMessageSize
+                    | InvalidMessage
+                    | MessageBatchTooLarge
+                    | InvalidRecord
+                    | BadMessage
+                    | InvalidArgument
+            ),
+            _ => false,
+        }
+    }
+}
+
+/// What became of a batch.
+#[derive(Debug, Default)]
+pub struct Published {
+    /// Rows acked, each after every earlier row of its aggregate in the batch: safe to mark.
+    pub acked: Vec<Uuid>,
+    /// Rows refused for good, with why: their aggregates wait, every other one goes on.
+    pub rejected: Vec<(OutboxRow, PublishError)>,
+    /// The first error that passes: the batch is tried again after a backoff.
+    pub error: Option<PublishError>,
+}
+
+/// Publishes `rows` (sorted by aggregate and sequence). Every row is handed to the producer
+/// before any ack is awaited, so a batch costs one round trip, not one per row; the
+/// idempotent producer keeps each partition in order. Once a row of an aggregate fails, the
+/// later rows of that aggregate are neither sent nor counted: marking one would let it
+/// overtake the failed one on the next attempt. Other aggregates are not held up by it.
+///
+/// The producer never times a message out itself (`message.timeout.ms` 0): a message that
+/// timed out locally while a later one of its partition was acked would put the later one
+/// first. The relay bounds its own wait instead (`ack_within`) and, past it, starts a new
+/// producer, which drops whatever the old one still held.
 pub async fn publish(
     producer: &FutureProducer,
     topics: &Topics,
     rows: &[OutboxRow],
     faults: &Faults,
-) -> (usize, Option<PublishError>) {
-    let mut deliveries: Vec<(DeliveryFuture, Span)> = Vec::with_capacity(rows.len());
-    let mut error = None;
+    ack_within: Duration,
+) -> Published {
+    let mut published = Published::default();
+    // Per aggregate, the sequence of its first row that failed: nothing from it on counts.
+    let mut failed_from: HashMap<Uuid, i64> = HashMap::new();
+    let mut deliveries: Vec<(&OutboxRow, DeliveryFuture, Span)> = Vec::with_capacity(rows.len());
     for row in rows {
+        if failed_from.contains_key(&row.aggregate_id) {
+            continue;
+        }
         let span = publish_span(topics, row);
         match enqueue(producer, topics, row, faults)
             .instrument(span.clone())
             .await
         {
-            Ok(delivery) => deliveries.push((delivery, span)),
+            Ok(delivery) => deliveries.push((row, delivery, span)),
             Err(e) => {
-                error = Some(e);
-                break;
+                failed_from.insert(row.aggregate_id, row.sequence);
+                published.failed(row, e);
             }
         }
     }
-    // Only the prefix up to the first failed delivery counts: a row after a failure may have
-    // been acked, but marking it would let it overtake the failed one on the next attempt.
-    let (mut acked, mut broken) = (0, false);
-    for (delivery, span) in deliveries {
-        match delivery.instrument(span).await {
-            Ok(Ok(_)) if !broken => acked += 1,
-            Ok(Ok(_)) => {}
-            Ok(Err((e, _))) => {
-                broken = true;
-                error.get_or_insert(PublishError::Kafka(e));
+    let deadline = tokio::time::Instant::now() + ack_within;
+    for (row, delivery, span) in deliveries {
+        let outcome = tokio::time::timeout_at(deadline, delivery.instrument(span)).await;
+        let after_a_failure = failed_from
+            .get(&row.aggregate_id)
+            .is_some_and(|&first| row.sequence > first);
+        let error = match outcome {
+            Ok(Ok(Ok(_))) if !after_a_failure => {
+                published.acked.push(row.id);
+                continue;
             }
-            Err(_) => {
-                broken = true;
-                error.get_or_insert(PublishError::Kafka(KafkaError::Canceled));
-            }
+            Ok(Ok(Ok(_))) => continue,
+            Ok(Ok(Err((e, _)))) => PublishError::Kafka(e),
+            Ok(Err(_)) => PublishError::Kafka(KafkaError::Canceled),
+            Err(_) => PublishError::NoAck(ack_within),
+        };
+        if !after_a_failure {
+            failed_from.insert(row.aggregate_id, row.sequence);
+            published.failed(row, error);
         }
     }
-    (acked, error)
+    published
+}
+
+impl Published {
+    fn failed(&mut self, row: &OutboxRow, error: PublishError) {
+        if error.is_permanent() {
+            self.rejected.push((row.clone(), error));
+        } else {
+            self.error.get_or_insert(error);
+        }
+    }
 }
 
 /// The producer span of one row, a child of the trace the row was written in.
@@ -158,6 +225,16 @@ async fn enqueue(
             Err((e, _)) => return Err(e.into()),
         }
     }
+}
+
+/// Records why the broker will not take a row, for operators (`GET /v1/admin/outbox`).
+pub async fn record_rejection(db: &PgPool, id: Uuid, why: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE outbox SET publish_error = $2, publish_failed_at = now() WHERE id = $1")
+        .bind(id)
+        .bind(why)
+        .execute(db)
+        .await?;
+    Ok(())
 }
 
 /// Marks rows published (database clock); a row published before keeps its first time.

@@ -9,12 +9,16 @@
 //!   lost node, a network partition) frees its lanes for a standby within that bound.
 //! - Marks a row published only after the broker acked it and the lanes are still owned; a crash
 //!   in between publishes the row again (consumers absorb the duplicate), never loses it.
+//! - A row the broker will never take (it cannot be encoded, it is too large) holds back only
+//!   its aggregate; the producer never times a message out, so no event overtakes an earlier
+//!   one of its aggregate (see [`batch::publish`]).
 
 mod batch;
+mod held_back;
 mod lanes;
 mod stats;
 
-pub use stats::{Backlog, RelayStats, backlog};
+pub use stats::{Backlog, RejectedRow, RelayStats, backlog, rejected};
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -27,7 +31,8 @@ use sqlx::PgPool;
 use sqlx::postgres::{PgConnectOptions, PgListener};
 use tokio_util::sync::CancellationToken;
 
-use crate::{LANES, NOTIFY_CHANNEL};
+use crate::{LANES, NOTIFY_CHANNEL, OutboxRow};
+use held_back::HeldBack;
 use lanes::Lanes;
 
 /// How the relay runs.
@@ -45,6 +50,12 @@ pub struct RelayConfig {
     /// lanes of a relay that vanished stay locked. More than a publish can take
     /// (`message.timeout.ms`, 30 s), so a relay waiting on a slow broker keeps its lanes.
     pub lock_session_timeout: Duration,
+    /// Longest wait for a batch's acks; past it the relay starts a new producer and tries
+    /// again (the producer itself never gives a message up: see [`batch::publish`]).
+    pub ack_within: Duration,
+    /// How long an aggregate waits after one of its rows was refused before that row is
+    /// tried again.
+    pub hold_back: Duration,
 }
 
 impl Default for RelayConfig {
@@ -55,6 +66,8 @@ impl Default for RelayConfig {
             retention: Duration::from_secs(24 * 3600),
             faults: Faults::default(),
             lock_session_timeout: Duration::from_secs(35),
+            ack_within: Duration::from_secs(30),
+            hold_back: Duration::from_secs(60),
         }
     }
 }
@@ -68,6 +81,7 @@ pub struct Relay {
     topics: Topics,
     config: RelayConfig,
     lanes: Lanes,
+    held_back: HeldBack,
     stats: Arc<RelayStats>,
 }
 
@@ -87,6 +101,8 @@ pub enum RelayError {
     Database(#[from] sqlx::Error),
     #[error("kafka: {0}")]
     Kafka(#[from] rdkafka::error::KafkaError),
+    #[error("publish: {0}")]
+    Publish(#[from] batch::PublishError),
 }
 
 impl Relay {
@@ -100,12 +116,13 @@ impl Relay {
     ) -> Result<Self, RelayError> {
         Ok(Self {
             lock_options: lock_session(database_url, config.lock_session_timeout)?,
-            producer: OffThread::new(messaging::producer::idempotent(kafka)?),
+            producer: OffThread::new(messaging::producer::for_relay(kafka)?),
             topics: Topics::new(&kafka.topic_prefix),
             kafka: kafka.clone(),
             db,
             config,
             lanes: Lanes::default(),
+            held_back: HeldBack::default(),
             stats: Arc::default(),
         })
     }
@@ -184,35 +201,70 @@ impl Relay {
         if lanes.is_empty() {
             return Ok(false);
         }
-        let rows = batch::load(&self.db, &lanes, self.config.batch_per_lane).await?;
+        let held_back = self.held_back.current();
+        self.stats.set_held_back(held_back.len());
+        let rows = batch::load(&self.db, &lanes, self.config.batch_per_lane, &held_back).await?;
         if rows.is_empty() {
             return Ok(false);
         }
-        let (acked, error) =
-            batch::publish(&self.producer, &self.topics, &rows, &self.config.faults).await;
+        let published = batch::publish(
+            &self.producer,
+            &self.topics,
+            &rows,
+            &self.config.faults,
+            self.config.ack_within,
+        )
+        .await;
         // Re-check ownership before marking: had the lanes been lost meanwhile, another relay
         // may already be publishing them, and the rows stay for it to (re)publish.
-        if acked > 0 && self.lanes.still_owned().await {
-            let ids: Vec<_> = rows[..acked].iter().map(|r| r.id).collect();
-            batch::mark(&self.db, &ids).await?;
-            self.stats.published(acked);
+        if !published.acked.is_empty() && self.lanes.still_owned().await {
+            batch::mark(&self.db, &published.acked).await?;
+            self.stats.published(published.acked.len());
         }
-        if let Some(e) = error {
+        for (row, why) in &published.rejected {
+            self.reject(row, why).await?;
+        }
+        if let Some(e) = published.error {
             self.stats.failed();
+            if matches!(e, batch::PublishError::NoAck(_)) {
+                // Whatever the old producer still holds is dropped with it; those rows are
+                // published again, after every row before them.
+                tracing::warn!(within = ?self.config.ack_within, "no ack in time; creating a new producer");
+                self.new_producer();
+            } else {
+                self.recover_producer();
+            }
+            return Err(RelayError::Publish(e));
+        }
+        if !published.rejected.is_empty() {
             self.recover_producer();
-            return Err(match e {
-                batch::PublishError::Kafka(e) => RelayError::Kafka(e),
-                batch::PublishError::Invalid(id, why) => {
-                    tracing::error!(%id, why, "outbox row cannot be published");
-                    RelayError::Kafka(rdkafka::error::KafkaError::Canceled)
-                }
-            });
         }
         let mut per_lane = [0_i64; LANES as usize];
         for row in &rows {
             per_lane[crate::lane_of(row.aggregate_id) as usize] += 1;
         }
         Ok(per_lane.iter().any(|&n| n >= self.config.batch_per_lane))
+    }
+
+    /// A row the broker will never take as it is: its aggregate waits (`hold_back`), the row
+    /// is counted, logged and recorded for operators, and every other aggregate goes on.
+    async fn reject(
+        &mut self,
+        row: &OutboxRow,
+        why: &batch::PublishError,
+    ) -> Result<(), RelayError> {
+        tracing::error!(
+            id = %row.id,
+            aggregate_id = %row.aggregate_id,
+            sequence = row.sequence,
+            event_type = row.event_type,
+            error = %why,
+            "outbox row refused; its aggregate waits, the others go on"
+        );
+        self.stats.rejected();
+        self.held_back.hold(row.aggregate_id, self.config.hold_back);
+        batch::record_rejection(&self.db, row.id, &why.to_string()).await?;
+        Ok(())
     }
 
     /// After a fatal error (e.g. a gap the idempotent producer refuses to hide), only a new
@@ -224,10 +276,14 @@ impl Relay {
                 reason,
                 "producer fatal error; creating a new producer"
             );
-            match messaging::producer::idempotent(&self.kafka) {
-                Ok(producer) => self.producer = OffThread::new(producer),
-                Err(e) => tracing::error!(error = %e, "cannot create a producer"),
-            }
+            self.new_producer();
+        }
+    }
+
+    fn new_producer(&mut self) {
+        match messaging::producer::for_relay(&self.kafka) {
+            Ok(producer) => self.producer = OffThread::new(producer),
+            Err(e) => tracing::error!(error = %e, "cannot create a producer"),
         }
     }
 

@@ -1,16 +1,20 @@
 //! What the relay reports: its own counters, and the backlog read from the database.
 
+use chrono::{DateTime, Utc};
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::Registry;
 use serde::Serialize;
 use sqlx::PgPool;
+use uuid::Uuid;
 
 /// Counters of one relay (Prometheus metrics, also read by the admin endpoint).
 #[derive(Debug, Default)]
 pub struct RelayStats {
     published: Counter,
     failures: Counter,
+    rejected: Counter,
+    held_back: Gauge,
     lanes: Gauge,
     last_pass: Gauge,
 }
@@ -22,6 +26,18 @@ impl RelayStats {
 
     pub(crate) fn failed(&self) {
         self.failures.inc();
+    }
+
+    pub(crate) fn rejected(&self) {
+        self.rejected.inc();
+    }
+
+    pub(crate) fn set_held_back(&self, n: usize) {
+        self.held_back.set(i64::try_from(n).unwrap_or(i64::MAX));
+    }
+
+    pub fn rejected_total(&self) -> u64 {
+        self.rejected.get()
     }
 
     /// A pass ended without an error: the relay can reach its database, its locks and the
@@ -68,6 +84,16 @@ impl RelayStats {
             self.failures.clone(),
         );
         registry.register(
+            "relay_rejected",
+            "Outbox rows the broker refused for good (too large, not encodable); each holds back its aggregate",
+            self.rejected.clone(),
+        );
+        registry.register(
+            "relay_held_back_aggregates",
+            "Aggregates whose next row was refused, waiting before it is tried again",
+            self.held_back.clone(),
+        );
+        registry.register(
             "relay_lanes_owned",
             "Outbox lanes this relay owns",
             self.lanes.clone(),
@@ -94,5 +120,28 @@ pub async fn backlog(db: &PgPool) -> Result<Backlog, sqlx::Error> {
          FROM outbox WHERE published_at IS NULL",
     )
     .fetch_one(db)
+    .await
+}
+
+/// An unpublished row the broker refused, with why (what an operator must fix).
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct RejectedRow {
+    pub id: Uuid,
+    pub aggregate_id: Uuid,
+    pub sequence: i64,
+    pub event_type: String,
+    pub error: String,
+    pub failed_at: DateTime<Utc>,
+}
+
+/// The unpublished rows the broker refused, oldest failure first (at most 100).
+pub async fn rejected(db: &PgPool) -> Result<Vec<RejectedRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, aggregate_id, sequence, event_type, publish_error AS error,
+                publish_failed_at AS failed_at
+         FROM outbox WHERE published_at IS NULL AND publish_error IS NOT NULL
+         ORDER BY publish_failed_at LIMIT 100",
+    )
+    .fetch_all(db)
     .await
 }

@@ -22,14 +22,21 @@ pub struct Setup {
 }
 
 pub async fn setup() -> Setup {
+    setup_on(&test_support::kafka_brokers()).await
+}
+
+/// As [`setup`], on the broker at `brokers` (a cluster of the test's own).
+pub async fn setup_on(brokers: &str) -> Setup {
     let url = test_support::fresh_database().await;
     let db = PgPool::connect(&url).await.expect("connect");
-    sqlx::raw_sql(include_str!("../../../../migrations/order/0001_outbox.sql"))
-        .execute(&db)
-        .await
-        .expect("schema");
+    for migration in [
+        include_str!("../../../../migrations/order/0001_outbox.sql"),
+        include_str!("../../../../migrations/order/0005_outbox_rejections.sql"),
+    ] {
+        sqlx::raw_sql(migration).execute(&db).await.expect("schema");
+    }
     let prefix = test_support::unique_topic_prefix();
-    let mut kafka = KafkaSettings::local(&test_support::kafka_brokers(), &prefix);
+    let mut kafka = KafkaSettings::local(brokers, &prefix);
     kafka.partitions = 4;
     messaging::topics::create(&kafka, &[format!("{prefix}{TOPIC}")])
         .await

@@ -2,6 +2,8 @@
 //! test on topics of its own.
 
 mod harness;
+mod held_broker;
+mod refusals;
 mod sessions;
 
 use std::time::Duration;
@@ -155,8 +157,8 @@ async fn with_half_the_produce_attempts_failing_every_row_is_still_published_onc
     let mut relay = Relay::new(setup.db.clone(), &setup.url, &setup.kafka, config).expect("relay");
     let stats = relay.stats();
 
-    // A failed pass leaves the rest of the batch for the next one, as the running relay does
-    // after its backoff.
+    // A failed row leaves the rest of its aggregate for the next pass, as the running relay
+    // does after its backoff.
     let mut failed_passes = 0;
     while relay.drain().await.is_err() {
         failed_passes += 1;
@@ -165,10 +167,10 @@ async fn with_half_the_produce_attempts_failing_every_row_is_still_published_onc
 
     let injected = faults.fired_total("kafka_produce_fail_rate");
     assert!(injected > 0, "30 rows at 0.5 and not one failure");
-    assert_eq!(
-        stats.failures_total(),
-        injected,
-        "each failure stops its pass"
+    let failed = stats.failures_total();
+    assert!(
+        failed > 0 && failed <= injected,
+        "a failure fails its pass ({failed} failed passes, {injected} failures): the other aggregates go on in it"
     );
     assert_eq!(backlog(&setup.db).await.expect("backlog").unpublished, 0);
     let (sequences, total) = first_occurrences(&setup).await;
