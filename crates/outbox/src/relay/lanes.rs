@@ -61,6 +61,11 @@ impl Lanes {
         Ok(())
     }
 
+    /// The lanes owned after the last [`acquire`](Self::acquire).
+    pub fn owned(&self) -> &[i16] {
+        &self.owned
+    }
+
     /// Whether the locks are still held: the connection that holds them still answers.
     /// On failure every lane is given up (the server released the locks with the session).
     pub async fn still_owned(&mut self) -> bool {

@@ -1,8 +1,10 @@
 //! The outbox relay: publishes committed outbox rows to Kafka as CloudEvents, in order per
 //! aggregate, at least once. See docs/adr/0004-outbox-relay.md for why it is correct.
 //!
-//! - Wakes on `LISTEN orderflow_outbox`, polls every `poll_interval` as a fallback, and polls
-//!   at once after the listener reconnects (notifications are lost while it is away).
+//! - Wakes on `LISTEN orderflow_outbox` (one pass for all the notifications received so far),
+//!   polls every `poll_interval` as a fallback, and polls at once after the listener
+//!   reconnects (notifications are lost while it is away). It tries to take free lanes at most
+//!   once per `poll_interval`, so a standby costs one query a second however busy the writers.
 //! - Owns lanes through advisory locks ([`lanes`]); publishes only its lanes' rows. The lock
 //!   session is checked on every pass and started anew after any error; Postgres ends it when
 //!   it has been idle for `lock_session_timeout`, so a relay cut off without a FIN or RST (a
@@ -81,6 +83,7 @@ pub struct Relay {
     topics: Topics,
     config: RelayConfig,
     lanes: Lanes,
+    last_lock_attempt: Option<tokio::time::Instant>,
     held_back: HeldBack,
     stats: Arc<RelayStats>,
 }
@@ -122,6 +125,7 @@ impl Relay {
             db,
             config,
             lanes: Lanes::default(),
+            last_lock_attempt: None,
             held_back: HeldBack::default(),
             stats: Arc::default(),
         })
@@ -162,8 +166,10 @@ impl Relay {
                 () = tokio::time::sleep(wait) => {}
                 _ = purge.tick() => self.purge().await,
                 woke = wait_notification(&mut listener) => {
-                    if !woke {
-                        listener = None; // reconnect, and poll: notifications were lost
+                    match listener.as_mut() {
+                        // One pass for every notification already received: it reads them all.
+                        Some(l) if woke => while l.next_buffered().is_some() {},
+                        _ => listener = None, // reconnect, and poll: notifications were lost
                     }
                 }
             }
@@ -196,7 +202,19 @@ impl Relay {
     /// One batch over every owned lane; `true` when some lane filled its share (more may be
     /// waiting).
     pub async fn relay_once(&mut self) -> Result<bool, RelayError> {
-        let lanes = self.lanes.acquire(&self.lock_options).await?.to_vec();
+        // Taking free lanes (which also proves the lock session alive) at most once per poll
+        // interval: a standby woken by every committed write would otherwise run a query per
+        // write. Marking still waits for the session to answer (`still_owned`).
+        let due = self
+            .last_lock_attempt
+            .is_none_or(|at| at.elapsed() >= self.config.poll_interval);
+        let lanes = if due {
+            self.stats.lock_attempt();
+            self.last_lock_attempt = Some(tokio::time::Instant::now());
+            self.lanes.acquire(&self.lock_options).await?.to_vec()
+        } else {
+            self.lanes.owned().to_vec()
+        };
         self.stats.set_lanes(lanes.len());
         if lanes.is_empty() {
             return Ok(false);

@@ -14,6 +14,7 @@ pub struct RelayStats {
     published: Counter,
     failures: Counter,
     rejected: Counter,
+    lock_attempts: Counter,
     held_back: Gauge,
     lanes: Gauge,
     last_pass: Gauge,
@@ -30,6 +31,15 @@ impl RelayStats {
 
     pub(crate) fn rejected(&self) {
         self.rejected.inc();
+    }
+
+    pub(crate) fn lock_attempt(&self) {
+        self.lock_attempts.inc();
+    }
+
+    /// Queries that tried to take the free lanes (one per attempt, on the lock session).
+    pub fn lock_attempts_total(&self) -> u64 {
+        self.lock_attempts.get()
     }
 
     pub(crate) fn set_held_back(&self, n: usize) {
@@ -87,6 +97,11 @@ impl RelayStats {
             "relay_rejected",
             "Outbox rows the broker refused for good (too large, not encodable); each holds back its aggregate",
             self.rejected.clone(),
+        );
+        registry.register(
+            "relay_lock_attempts",
+            "Queries that tried to take the free outbox lanes (and proved the lock session alive)",
+            self.lock_attempts.clone(),
         );
         registry.register(
             "relay_held_back_aggregates",

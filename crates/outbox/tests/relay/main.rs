@@ -5,6 +5,7 @@ mod harness;
 mod held_broker;
 mod refusals;
 mod sessions;
+mod wakeups;
 
 use std::time::Duration;
 
