@@ -16,9 +16,8 @@ use http_kit::openapi::AuthProblems;
 use http_kit::problem::ProblemDetails;
 use http_kit::{Problem, Result};
 use messaging::dlq::{self, DeadLetter};
-use messaging::{KafkaSettings, OffThread, Topics};
+use messaging::{KafkaSettings, Recovering, Topics};
 use outbox::relay::{self, Backlog, RejectedRow, RelayStats};
-use rdkafka::producer::FutureProducer;
 use serde::{Deserialize, Serialize};
 use sqlx::PgPool;
 use utoipa::{IntoParams, ToSchema};
@@ -29,8 +28,8 @@ pub struct AdminState {
     pub db: PgPool,
     pub keys: JwtKeys,
     pub kafka: KafkaSettings,
-    /// For replays; dropped off the async workers (see `messaging::OffThread`).
-    pub producer: Arc<OffThread<FutureProducer>>,
+    /// For replays; replaced after a fatal error.
+    pub producer: Arc<Recovering>,
     pub relay: Option<Arc<RelayStats>>,
     pub consumer: Arc<ConsumerStats>,
     pub faults: ::faults::Faults,
@@ -243,8 +242,11 @@ pub async fn replay(
 ) -> Result<(StatusCode, Json<Replayed>)> {
     require_admin(&caller)?;
     let letter = find(&state, &topic, partition, offset).await?;
-    let replayed_to = dlq::replay(&state.producer, &letter)
+    let replayed_to = dlq::replay(&state.producer.current(), &letter)
         .await
+        .inspect_err(|_| {
+            state.producer.recover();
+        })
         .map_err(kafka_problem)?;
     tracing::info!(
         topic,

@@ -84,9 +84,10 @@ impl<H: Handler> Backbone<H> {
             db: db.clone(),
             keys,
             kafka: settings.kafka.clone(),
-            producer: Arc::new(messaging::OffThread::new(messaging::producer::idempotent(
+            producer: Arc::new(messaging::Recovering::new(
                 &settings.kafka,
-            )?)),
+                messaging::producer::idempotent,
+            )?),
             relay: self.relay_stats.clone(),
             consumer: self.consumer_stats.clone(),
             faults: self.faults.clone(),

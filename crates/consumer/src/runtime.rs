@@ -6,11 +6,11 @@ use std::time::Duration;
 
 use messaging::dlq::{self, Failure};
 use messaging::envelope;
-use messaging::{KafkaSettings, OffThread, Topics};
+use messaging::{KafkaSettings, OffThread, Recovering, Topics};
 use rdkafka::consumer::{CommitMode, Consumer as _, StreamConsumer};
 use rdkafka::error::KafkaResult;
 use rdkafka::message::{Message, OwnedMessage};
-use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::producer::FutureRecord;
 use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
@@ -60,7 +60,8 @@ pub struct Consumer<H: Handler> {
     db: PgPool,
     handler: H,
     kafka: OffThread<StreamConsumer<LagContext>>,
-    producer: OffThread<FutureProducer>,
+    /// Dead letters.
+    producer: Recovering,
     topics: Vec<String>,
     config: ConsumerConfig,
     stats: Arc<ConsumerStats>,
@@ -101,7 +102,7 @@ impl<H: Handler> Consumer<H> {
         let topics = Topics::new(&kafka.topic_prefix);
         Ok(Self {
             topics: config.topics.iter().map(|t| topics.name(t)).collect(),
-            producer: OffThread::new(messaging::producer::idempotent(kafka)?),
+            producer: Recovering::new(kafka, messaging::producer::idempotent)?,
             kafka: OffThread::new(consumer),
             db,
             handler,
@@ -337,7 +338,8 @@ impl<H: Handler> Consumer<H> {
             if let Some(key) = message.key() {
                 record = record.key(key);
             }
-            match self.producer.send(record, Duration::from_secs(30)).await {
+            let producer = self.producer.current();
+            match producer.send(record, Duration::from_secs(30)).await {
                 Ok(_) => {
                     self.stats.dead_lettered();
                     tracing::error!(
@@ -352,6 +354,7 @@ impl<H: Handler> Consumer<H> {
                 Err((e, _)) => {
                     tries += 1;
                     tracing::warn!(error = %e, "dead letter not acked; retrying");
+                    self.producer.recover();
                     if !sleep_or_shutdown(self.backoff(tries), shutdown).await {
                         return Outcome::Abandoned;
                     }

@@ -4,9 +4,11 @@ pub mod dlq;
 pub mod envelope;
 mod off_thread;
 pub mod producer;
+mod recovering;
 pub mod settings;
 pub mod topics;
 
 pub use off_thread::OffThread;
+pub use recovering::{MakeProducer, Recovering};
 pub use settings::KafkaSettings;
 pub use topics::Topics;

@@ -26,8 +26,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use faults::Faults;
-use messaging::{KafkaSettings, OffThread, Topics};
-use rdkafka::producer::{FutureProducer, Producer};
+use messaging::{KafkaSettings, Recovering, Topics};
 use secrecy::{ExposeSecret, SecretString};
 use sqlx::PgPool;
 use sqlx::postgres::{PgConnectOptions, PgListener};
@@ -78,8 +77,7 @@ impl Default for RelayConfig {
 pub struct Relay {
     db: PgPool,
     lock_options: PgConnectOptions,
-    kafka: KafkaSettings,
-    producer: OffThread<FutureProducer>,
+    producer: Recovering,
     topics: Topics,
     config: RelayConfig,
     lanes: Lanes,
@@ -119,9 +117,8 @@ impl Relay {
     ) -> Result<Self, RelayError> {
         Ok(Self {
             lock_options: lock_session(database_url, config.lock_session_timeout)?,
-            producer: OffThread::new(messaging::producer::for_relay(kafka)?),
+            producer: Recovering::new(kafka, messaging::producer::for_relay)?,
             topics: Topics::new(&kafka.topic_prefix),
-            kafka: kafka.clone(),
             db,
             config,
             lanes: Lanes::default(),
@@ -175,12 +172,7 @@ impl Relay {
             }
         }
         self.lanes.release().await;
-        let flushed = self
-            .producer
-            .close(Duration::from_secs(10), |p| {
-                drop(p.flush(Duration::from_secs(10)))
-            })
-            .await;
+        let flushed = self.producer.close(Duration::from_secs(10)).await;
         tracing::info!(flushed, "relay stopped");
     }
 
@@ -226,7 +218,7 @@ impl Relay {
             return Ok(false);
         }
         let published = batch::publish(
-            &self.producer,
+            &self.producer.current(),
             &self.topics,
             &rows,
             &self.config.faults,
@@ -248,14 +240,14 @@ impl Relay {
                 // Whatever the old producer still holds is dropped with it; those rows are
                 // published again, after every row before them.
                 tracing::warn!(within = ?self.config.ack_within, "no ack in time; creating a new producer");
-                self.new_producer();
+                self.producer.replace();
             } else {
-                self.recover_producer();
+                self.producer.recover();
             }
             return Err(RelayError::Publish(e));
         }
         if !published.rejected.is_empty() {
-            self.recover_producer();
+            self.producer.recover();
         }
         let mut per_lane = [0_i64; LANES as usize];
         for row in &rows {
@@ -283,26 +275,6 @@ impl Relay {
         self.held_back.hold(row.aggregate_id, self.config.hold_back);
         batch::record_rejection(&self.db, row.id, &why.to_string()).await?;
         Ok(())
-    }
-
-    /// After a fatal error (e.g. a gap the idempotent producer refuses to hide), only a new
-    /// producer can go on.
-    fn recover_producer(&mut self) {
-        if let Some((code, reason)) = self.producer.client().fatal_error() {
-            tracing::error!(
-                ?code,
-                reason,
-                "producer fatal error; creating a new producer"
-            );
-            self.new_producer();
-        }
-    }
-
-    fn new_producer(&mut self) {
-        match messaging::producer::for_relay(&self.kafka) {
-            Ok(producer) => self.producer = OffThread::new(producer),
-            Err(e) => tracing::error!(error = %e, "cannot create a producer"),
-        }
     }
 
     async fn purge(&self) {
