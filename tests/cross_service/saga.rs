@@ -72,19 +72,27 @@ async fn a_checkout_paid_with_a_good_card_completes_and_its_order_is_confirmed()
     assert_eq!(header(&submitted[0], "ce_subject"), checkout_id);
     assert_eq!(header(&submitted[0], "ce_sequence"), "1");
     assert_eq!(header(&submitted[0], "content-type"), "application/json");
-    let order_events: Vec<String> = system
-        .records(events::topics::ORDER)
-        .await
-        .iter()
-        .map(|r| header(r, "ce_type").to_owned())
-        .collect();
+    let order_records = system.records(events::topics::ORDER).await;
+    let order_events: Vec<&str> = order_records.iter().map(|r| header(r, "ce_type")).collect();
     assert_eq!(
         order_events,
         [
             "dev.orderflow.order.placed.v1",
+            "dev.orderflow.order.placed.v2",
             "dev.orderflow.order.confirmed.v1"
-        ]
+        ],
+        "order.placed in both versions while version 2 is rolled out (ADR 0008)"
     );
+    assert_eq!(
+        order_records[0].header("ce_twin"),
+        order_records[1].header("ce_twin"),
+        "the two versions are twins"
+    );
+    assert_eq!(
+        order_records[0].header("ce_twin"),
+        order_records[0].header("ce_id")
+    );
+    assert_eq!(order_records[2].header("ce_twin"), None);
     let payments = system.records(events::topics::PAYMENT).await;
     assert_eq!(payments.len(), 1);
     assert_eq!(

@@ -27,6 +27,9 @@ struct Refusal {
     on: &'static str,
     /// A `WHEN` clause, or empty.
     when: &'static str,
+    /// Dead letters it makes: `order.placed` comes in two versions while version 2 is rolled
+    /// out (ADR 0008), and either one would carry the saga on once the refusal is gone.
+    letters: u64,
 }
 
 impl Refusal {
@@ -93,10 +96,11 @@ async fn dead_letter_then_end(card: &str, refusals: &[Refusal]) -> Outcome {
         system
             .eventually(WITHIN, || async {
                 let status = system.admin_json(&url).await;
-                (status["consumer_dead_lettered_total"].as_u64() > Some(0)).then_some(())
+                (status["consumer_dead_lettered_total"].as_u64() >= Some(refusal.letters))
+                    .then_some(())
             })
             .await
-            .unwrap_or_else(|| panic!("{refusal:?} dead-letters an event"));
+            .unwrap_or_else(|| panic!("{refusal:?} dead-letters its events"));
     }
     for (i, refusal) in refusals.iter().enumerate() {
         refusal.remove(&system, &format!("refuse_{i}")).await;
@@ -149,31 +153,37 @@ const ORDERS_REFUSED: Refusal = Refusal {
     service: Service::Order,
     on: "INSERT ON orders",
     when: "",
+    letters: 1,
 };
 const PAYMENTS_REFUSED: Refusal = Refusal {
     service: Service::Checkout,
     on: "INSERT ON payments",
     when: "",
+    letters: 2,
 };
 const CONFIRMATION_REFUSED: Refusal = Refusal {
     service: Service::Order,
     on: "UPDATE ON orders",
     when: "WHEN (NEW.status = 'CONFIRMED')",
+    letters: 1,
 };
 const DECLINE_REFUSED: Refusal = Refusal {
     service: Service::Order,
     on: "UPDATE ON orders",
     when: "WHEN (NEW.cancel_reason = 'payment_declined')",
+    letters: 1,
 };
 const COMPLETION_REFUSED: Refusal = Refusal {
     service: Service::Checkout,
     on: "UPDATE ON checkouts",
     when: "WHEN (NEW.status = 'COMPLETED')",
+    letters: 1,
 };
 const FAILURE_REFUSED: Refusal = Refusal {
     service: Service::Checkout,
     on: "UPDATE ON checkouts",
     when: "WHEN (NEW.status = 'FAILED')",
+    letters: 1,
 };
 
 #[tokio::test]
@@ -299,6 +309,7 @@ async fn a_dead_lettered_order_cancelled_of_a_confirmed_order_still_refunds_the_
         service: Service::Checkout,
         on: "UPDATE ON payments",
         when: "WHEN (NEW.status = 'REFUNDED')",
+        letters: 1,
     };
     refunds_refused.install(&system, "refuse_refunds").await;
 

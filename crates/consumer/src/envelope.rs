@@ -15,6 +15,9 @@ pub struct Envelope {
     pub sequence: Option<i64>,
     pub traceparent: Option<String>,
     pub tracestate: Option<String>,
+    /// Set when the event is published in several major versions side by side: the id they
+    /// share (docs/adr/0008-event-versions.md).
+    pub twin: Option<String>,
     pub data: serde_json::Value,
 }
 
@@ -29,8 +32,15 @@ impl Envelope {
             sequence: extension("sequence").and_then(|s| s.parse().ok()),
             traceparent: extension("traceparent"),
             tracestate: extension("tracestate"),
+            twin: extension("twin"),
             data: envelope::data_json(event)?,
         })
+    }
+
+    /// What the inbox remembers the event by: the id its versions share, if it has several,
+    /// so that whichever of them comes first is the one applied.
+    pub fn inbox_key(&self) -> &str {
+        self.twin.as_deref().unwrap_or(&self.id)
     }
 
     /// The data as `T`; data that does not fit is poison.

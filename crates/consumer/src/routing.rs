@@ -10,8 +10,10 @@ pub(crate) enum Route {
     Poison(Poison),
 }
 
-/// Handled type: handle. Another major version of a handled type: poison. Anything else: skip.
-pub(crate) fn route(handled: &[&str], event_type: &str) -> Route {
+/// Handled type: handle. Another major version of a handled type: skipped when the event is a
+/// twin (published in several versions side by side, one of which this consumer handles),
+/// poison otherwise. Anything else: skip.
+pub(crate) fn route(handled: &[&str], event_type: &str, twinned: bool) -> Route {
     if handled.contains(&event_type) {
         return Route::Handle;
     }
@@ -20,7 +22,11 @@ pub(crate) fn route(handled: &[&str], event_type: &str) -> Route {
         .iter()
         .any(|t| split_type(t).is_some_and(|(known, _)| known == name))
     {
-        Route::Poison(Poison::UnknownVersion(event_type.to_owned()))
+        if twinned {
+            Route::Skip
+        } else {
+            Route::Poison(Poison::UnknownVersion(event_type.to_owned()))
+        }
     } else {
         Route::Skip
     }
@@ -35,7 +41,7 @@ mod tests {
     #[test]
     fn a_handled_type_is_handled() {
         assert_eq!(
-            route(HANDLED, "dev.orderflow.order.placed.v1"),
+            route(HANDLED, "dev.orderflow.order.placed.v1", false),
             Route::Handle
         );
     }
@@ -43,17 +49,29 @@ mod tests {
     #[test]
     fn another_major_version_of_a_handled_type_is_poison() {
         assert!(matches!(
-            route(HANDLED, "dev.orderflow.order.placed.v2"),
+            route(HANDLED, "dev.orderflow.order.placed.v2", false),
             Route::Poison(Poison::UnknownVersion(_))
         ));
     }
 
     #[test]
-    fn any_other_type_is_skipped() {
+    fn another_major_version_of_a_twin_is_skipped() {
         assert_eq!(
-            route(HANDLED, "dev.orderflow.order.shipped.v1"),
+            route(HANDLED, "dev.orderflow.order.placed.v2", true),
             Route::Skip
         );
-        assert_eq!(route(HANDLED, "not-even-versioned"), Route::Skip);
+        assert_eq!(
+            route(HANDLED, "dev.orderflow.order.placed.v1", true),
+            Route::Handle
+        );
+    }
+
+    #[test]
+    fn any_other_type_is_skipped() {
+        assert_eq!(
+            route(HANDLED, "dev.orderflow.order.shipped.v1", false),
+            Route::Skip
+        );
+        assert_eq!(route(HANDLED, "not-even-versioned", false), Route::Skip);
     }
 }

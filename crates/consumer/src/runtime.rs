@@ -185,7 +185,7 @@ impl<H: Handler> Consumer<H> {
                         .await;
                 }
             };
-        match route(H::TYPES, &envelope.event_type) {
+        match route(H::TYPES, &envelope.event_type, envelope.twin.is_some()) {
             Route::Handle => {}
             Route::Skip => {
                 self.stats.skipped();
@@ -300,7 +300,7 @@ impl<H: Handler> Consumer<H> {
         if !inbox::claim(
             &mut tx,
             &self.config.group,
-            &envelope.id,
+            envelope.inbox_key(),
             &envelope.event_type,
         )
         .await?

@@ -147,6 +147,59 @@ impl EventData for OrderPlaced {
     const TOPIC: &'static str = topics::ORDER;
 }
 
+/// An amount of money in integer minor units (cents) of an ISO 4217 currency.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Money {
+    pub amount_minor: i64,
+    pub currency: String,
+}
+
+/// Version 2 of `order.placed`: the total is one `Money` value instead of two fields. Being
+/// rolled out (docs/adr/0008-event-versions.md): order-service writes it beside version 1 as
+/// a twin, and checkout-service handles either.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct OrderPlacedV2 {
+    pub order_id: Uuid,
+    pub checkout_id: Uuid,
+    pub customer_id: String,
+    pub total: Money,
+    pub placed_at: DateTime<Utc>,
+}
+
+impl EventData for OrderPlacedV2 {
+    const TYPE: &'static str = "dev.orderflow.order.placed.v2";
+    const SOURCE: &'static str = sources::ORDER_SERVICE;
+    const TOPIC: &'static str = topics::ORDER;
+}
+
+impl From<&OrderPlaced> for OrderPlacedV2 {
+    fn from(v1: &OrderPlaced) -> Self {
+        Self {
+            order_id: v1.order_id,
+            checkout_id: v1.checkout_id,
+            customer_id: v1.customer_id.clone(),
+            total: Money {
+                amount_minor: v1.total_minor,
+                currency: v1.currency.clone(),
+            },
+            placed_at: v1.placed_at,
+        }
+    }
+}
+
+impl From<OrderPlacedV2> for OrderPlaced {
+    fn from(v2: OrderPlacedV2) -> Self {
+        Self {
+            order_id: v2.order_id,
+            checkout_id: v2.checkout_id,
+            customer_id: v2.customer_id,
+            total_minor: v2.total.amount_minor,
+            currency: v2.total.currency,
+            placed_at: v2.placed_at,
+        }
+    }
+}
+
 /// The order's payment was authorized: the order is confirmed and the checkout completes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct OrderConfirmed {
@@ -237,6 +290,7 @@ pub fn catalog() -> Vec<EventSpec> {
         spec::<CheckoutSubmitted>(),
         spec::<CheckoutOverdue>(),
         spec::<OrderPlaced>(),
+        spec::<OrderPlacedV2>(),
         spec::<OrderConfirmed>(),
         spec::<OrderCancelled>(),
         spec::<PaymentAuthorized>(),
@@ -248,6 +302,21 @@ pub fn catalog() -> Vec<EventSpec> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn order_placed_v2_carries_what_v1_does() {
+        let v1 = OrderPlaced {
+            order_id: Uuid::now_v7(),
+            checkout_id: Uuid::now_v7(),
+            customer_id: "alice".into(),
+            total_minor: 4_200,
+            currency: "EUR".into(),
+            placed_at: Utc::now(),
+        };
+        let v2 = OrderPlacedV2::from(&v1);
+        assert_eq!(v2.total.amount_minor, 4_200);
+        assert_eq!(OrderPlaced::from(v2), v1);
+    }
 
     #[test]
     fn cancel_reasons_are_written_in_snake_case() {
@@ -266,14 +335,17 @@ mod tests {
             CheckoutSubmitted::TYPE,
             CheckoutOverdue::TYPE,
             OrderPlaced::TYPE,
+            OrderPlacedV2::TYPE,
             OrderConfirmed::TYPE,
             OrderCancelled::TYPE,
             PaymentAuthorized::TYPE,
             PaymentDeclined::TYPE,
             PaymentRefunded::TYPE,
         ] {
+            let version = ty.rsplit_once(".v").map(|(_, v)| v);
             assert!(
-                ty.starts_with("dev.orderflow.") && ty.ends_with(".v1"),
+                ty.starts_with("dev.orderflow.")
+                    && version.is_some_and(|v| v.parse::<u32>().is_ok_and(|v| v > 0)),
                 "{ty}"
             );
         }

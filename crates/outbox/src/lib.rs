@@ -11,7 +11,7 @@ pub mod relay;
 /// The columns of [`OutboxRow`], for queries that load rows.
 pub const ROW_COLUMNS: &str =
     "id, topic, event_type, source, aggregate_id, subject, sequence, payload,
-    traceparent, tracestate, created_at";
+    traceparent, tracestate, created_at, twin";
 
 /// The channel the relay LISTENs on.
 pub const NOTIFY_CHANNEL: &str = "orderflow_outbox";
@@ -68,7 +68,46 @@ pub async fn enqueue_as<E: EventData>(
     data: &E,
     trace: &TraceContext,
 ) -> Result<Enqueued, sqlx::Error> {
-    let id = Uuid::now_v7();
+    insert(tx, Uuid::now_v7(), aggregate_id, subject, data, trace, None).await
+}
+
+/// Writes one event in two major versions side by side, `old` then `new`, as the next two
+/// events of `aggregate_id` (a rollout: docs/adr/0008-event-versions.md). Both carry the
+/// first one's id as their `twin`, so a consumer that knows both versions applies it once,
+/// and one that knows a single version skips the other.
+pub async fn enqueue_twins<A: EventData, B: EventData>(
+    tx: &mut Transaction<'_, Postgres>,
+    aggregate_id: Uuid,
+    old: &A,
+    new: &B,
+    trace: &TraceContext,
+) -> Result<[Enqueued; 2], sqlx::Error> {
+    let subject = aggregate_id.to_string();
+    let first = Uuid::now_v7();
+    Ok([
+        insert(tx, first, aggregate_id, &subject, old, trace, Some(first)).await?,
+        insert(
+            tx,
+            Uuid::now_v7(),
+            aggregate_id,
+            &subject,
+            new,
+            trace,
+            Some(first),
+        )
+        .await?,
+    ])
+}
+
+async fn insert<E: EventData>(
+    tx: &mut Transaction<'_, Postgres>,
+    id: Uuid,
+    aggregate_id: Uuid,
+    subject: &str,
+    data: &E,
+    trace: &TraceContext,
+    twin: Option<Uuid>,
+) -> Result<Enqueued, sqlx::Error> {
     let payload = serde_json::to_value(data).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
     // One round trip: bump the aggregate's counter (its row lock orders concurrent writers),
     // insert the event with that sequence, and signal the relay.
@@ -81,8 +120,8 @@ pub async fn enqueue_as<E: EventData>(
             RETURNING last_sequence
         ), event AS (
             INSERT INTO outbox (id, topic, event_type, source, aggregate_id, subject, lane,
-                                sequence, payload, traceparent, tracestate)
-            SELECT $1, $3, $4, $5, $2, $10, $11, seq.last_sequence, $6, $7, $8 FROM seq
+                                sequence, payload, traceparent, tracestate, twin)
+            SELECT $1, $3, $4, $5, $2, $10, $11, seq.last_sequence, $6, $7, $8, $12 FROM seq
             RETURNING sequence
         )
         SELECT event.sequence FROM event, pg_notify($9, '')
@@ -99,6 +138,7 @@ pub async fn enqueue_as<E: EventData>(
     .bind(NOTIFY_CHANNEL)
     .bind(subject)
     .bind(lane_of(aggregate_id))
+    .bind(twin)
     .fetch_one(&mut **tx)
     .await?;
     Ok(Enqueued { id, sequence })
@@ -118,6 +158,8 @@ pub struct OutboxRow {
     pub traceparent: Option<String>,
     pub tracestate: Option<String>,
     pub created_at: DateTime<Utc>,
+    /// The id of the first of an event's versions written side by side (`twin` extension).
+    pub twin: Option<Uuid>,
 }
 
 impl OutboxRow {
@@ -140,6 +182,9 @@ impl OutboxRow {
         if let Some(tracestate) = &self.tracestate {
             builder = builder.extension("tracestate", tracestate.as_str());
         }
+        if let Some(twin) = self.twin {
+            builder = builder.extension("twin", twin.to_string());
+        }
         builder.build()
     }
 }
@@ -151,7 +196,7 @@ pub async fn rows_of(
 ) -> Result<Vec<OutboxRow>, sqlx::Error> {
     sqlx::query_as(
         "SELECT id, topic, event_type, source, aggregate_id, subject, sequence, payload,
-                traceparent, tracestate, created_at
+                traceparent, tracestate, created_at, twin
          FROM outbox WHERE aggregate_id = $1 ORDER BY sequence",
     )
     .bind(aggregate_id)

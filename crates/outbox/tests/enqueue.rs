@@ -12,8 +12,8 @@ use uuid::Uuid;
 async fn database() -> (PgPool, String) {
     let url = test_support::fresh_database().await;
     let db = PgPool::connect(&url).await.expect("connect");
-    sqlx::raw_sql(include_str!("../../../migrations/order/0001_outbox.sql"))
-        .execute(&db)
+    sqlx::migrate!("../../migrations/order")
+        .run(&db)
         .await
         .expect("schema");
     (db, url)

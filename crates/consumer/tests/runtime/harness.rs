@@ -16,6 +16,8 @@ use tokio_util::sync::CancellationToken;
 
 pub const TOPIC: &str = "test.things.v1";
 pub const RECORDED: &str = "dev.test.thing.recorded.v1";
+/// Version 2: the number moved into an object (`{"thing": {"n": 1}}`).
+pub const RECORDED_V2: &str = "dev.test.thing.recorded.v2";
 
 #[derive(Deserialize)]
 struct Thing {
@@ -76,9 +78,11 @@ impl Handler for Recorder {
 pub struct Setup {
     pub db: PgPool,
     pub kafka: KafkaSettings,
+    pub config: ConsumerConfig,
     pub producer: FutureProducer,
     pub stats: Arc<ConsumerStats>,
     pub shutdown: CancellationToken,
+    first: std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
 }
 
 impl Drop for Setup {
@@ -88,16 +92,16 @@ impl Drop for Setup {
 }
 
 /// The consumer on topics of its own on the test broker (Apache Kafka in `make test`).
-pub async fn setup(handler: Recorder) -> Setup {
+pub async fn setup(handler: impl Handler) -> Setup {
     setup_with(handler, |_| {}).await
 }
 
 /// As [`setup`], with the consumer's configuration changed by `tune`.
-pub async fn setup_with(handler: Recorder, tune: impl FnOnce(&mut ConsumerConfig)) -> Setup {
+pub async fn setup_with(handler: impl Handler, tune: impl FnOnce(&mut ConsumerConfig)) -> Setup {
     let url = test_support::fresh_database().await;
     let db = PgPool::connect(&url).await.expect("connect");
-    sqlx::raw_sql(include_str!("../../../../migrations/order/0001_outbox.sql"))
-        .execute(&db)
+    sqlx::migrate!("../../migrations/order")
+        .run(&db)
         .await
         .expect("schema");
     sqlx::raw_sql(
@@ -127,20 +131,83 @@ pub async fn setup_with(handler: Recorder, tune: impl FnOnce(&mut ConsumerConfig
         max_poll_interval: Duration::from_secs(300),
     };
     tune(&mut config);
-    let consumer = Consumer::new(db.clone(), &kafka, config, handler).expect("consumer");
-    let stats = consumer.stats();
-    let shutdown = CancellationToken::new();
-    tokio::spawn(consumer.run(shutdown.clone()));
+    let (stats, shutdown, running) = start(&db, &kafka, &config, handler);
     Setup {
         db,
         producer: messaging::producer::idempotent(&kafka).expect("producer"),
         kafka,
+        config,
         stats,
         shutdown,
+        first: std::sync::Mutex::new(Some(running)),
     }
 }
 
+fn start(
+    db: &PgPool,
+    kafka: &KafkaSettings,
+    config: &ConsumerConfig,
+    handler: impl Handler,
+) -> (
+    Arc<ConsumerStats>,
+    CancellationToken,
+    tokio::task::JoinHandle<()>,
+) {
+    let consumer = Consumer::new(db.clone(), kafka, config.clone(), handler).expect("consumer");
+    let stats = consumer.stats();
+    let shutdown = CancellationToken::new();
+    let running = tokio::spawn(consumer.run(shutdown.clone()));
+    (stats, shutdown, running)
+}
+
 impl Setup {
+    /// Stops the first consumer, waiting until it has committed and left the group.
+    pub async fn stop_first(&self) {
+        self.shutdown.cancel();
+        let running = self.first.lock().expect("lock").take();
+        if let Some(running) = running {
+            running.await.expect("the consumer stops");
+        }
+    }
+
+    /// Another consumer of the same group, database and topic (a newer version of it, say).
+    pub fn start_another(
+        &self,
+        handler: impl Handler,
+    ) -> (
+        Arc<ConsumerStats>,
+        CancellationToken,
+        tokio::task::JoinHandle<()>,
+    ) {
+        start(&self.db, &self.kafka, &self.config, handler)
+    }
+
+    /// Sends one event as its two versions, `v1` then `v2`, twins (as `enqueue_twins` writes).
+    pub async fn send_twins(&self, id: &str, v1: serde_json::Value, v2: serde_json::Value) {
+        self.send_version(id, 1, v1).await;
+        self.send_version(id, 2, v2).await;
+    }
+
+    /// Sends version `version` (1 or 2) of event `id`, one of a pair of twins.
+    pub async fn send_version(&self, id: &str, version: u8, data: serde_json::Value) {
+        let ty = if version == 1 { RECORDED } else { RECORDED_V2 };
+        let event = EventBuilderV10::new()
+            .id(format!("{id}-v{version}"))
+            .ty(ty)
+            .source("/test")
+            .extension("twin", id)
+            .data("application/json", data)
+            .build()
+            .expect("event");
+        let message = messaging::envelope::encode(event).expect("encode");
+        let topic = self.topic();
+        let record = FutureRecord::to(&topic).key("k").message_record(&message);
+        self.producer
+            .send(record, Duration::from_secs(5))
+            .await
+            .expect("produce");
+    }
+
     pub fn topic(&self) -> String {
         format!("{}{TOPIC}", self.kafka.topic_prefix)
     }

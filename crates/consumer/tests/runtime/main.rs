@@ -2,6 +2,7 @@
 //! `make test`).
 
 mod harness;
+mod versions;
 
 use std::sync::Arc;
 use std::sync::atomic::AtomicU32;

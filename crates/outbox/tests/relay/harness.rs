@@ -29,12 +29,10 @@ pub async fn setup() -> Setup {
 pub async fn setup_on(brokers: &str) -> Setup {
     let url = test_support::fresh_database().await;
     let db = PgPool::connect(&url).await.expect("connect");
-    for migration in [
-        include_str!("../../../../migrations/order/0001_outbox.sql"),
-        include_str!("../../../../migrations/order/0005_outbox_rejections.sql"),
-    ] {
-        sqlx::raw_sql(migration).execute(&db).await.expect("schema");
-    }
+    sqlx::migrate!("../../migrations/order")
+        .run(&db)
+        .await
+        .expect("schema");
     let prefix = test_support::unique_topic_prefix();
     let mut kafka = KafkaSettings::local(brokers, &prefix);
     kafka.partitions = 4;

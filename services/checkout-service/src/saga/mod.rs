@@ -1,5 +1,6 @@
 //! checkout-service's part of the saga (ARCHITECTURE.md section 1), choreographed by events:
-//! - `order.placed` → authorize the payment (idempotent by payment id), record it, and write
+//! - `order.placed` (version 1 or 2; the inbox applies only the first of the twins) →
+//!   authorize the payment (idempotent by payment id), record it, and write
 //!   `payment.authorized` or `payment.declined` (keyed by the order);
 //! - `order.confirmed` → the checkout COMPLETED, and its cart emptied if it did not change since;
 //! - `order.cancelled` → refund (void) an authorized payment, and the checkout FAILED.
@@ -10,7 +11,7 @@ mod payment;
 pub mod sweeper;
 
 use consumer::{Envelope, Handler, HandlerError};
-use events::{CancelReason, EventData, OrderCancelled, OrderConfirmed, OrderPlaced};
+use events::{CancelReason, EventData, OrderCancelled, OrderConfirmed, OrderPlaced, OrderPlacedV2};
 use outbox::TraceContext;
 use sqlx::{Postgres, Transaction};
 
@@ -29,6 +30,7 @@ pub struct CheckoutSaga {
 impl Handler for CheckoutSaga {
     const TYPES: &'static [&'static str] = &[
         OrderPlaced::TYPE,
+        OrderPlacedV2::TYPE,
         OrderConfirmed::TYPE,
         OrderCancelled::TYPE,
     ];
@@ -43,6 +45,10 @@ impl Handler for CheckoutSaga {
         match event.event_type.as_str() {
             OrderPlaced::TYPE => {
                 payment::authorize(&self.provider, tx, &event.data()?, &trace).await
+            }
+            OrderPlacedV2::TYPE => {
+                let placed: OrderPlacedV2 = event.data()?;
+                payment::authorize(&self.provider, tx, &placed.into(), &trace).await
             }
             OrderConfirmed::TYPE => self.complete(tx, &event.data()?).await,
             OrderCancelled::TYPE => self.cancelled(tx, &event.data()?, &trace).await,

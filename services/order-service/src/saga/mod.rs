@@ -1,5 +1,6 @@
 //! order-service's part of the saga (ARCHITECTURE.md section 1), choreographed by events:
-//! - `checkout.submitted` → the order, PENDING_PAYMENT, and `order.placed`;
+//! - `checkout.submitted` → the order, PENDING_PAYMENT, and `order.placed` (versions 1 and 2,
+//!   side by side);
 //! - `payment.authorized` → CONFIRMED and `order.confirmed`;
 //! - `payment.declined` → CANCELLED (payment_declined) and `order.cancelled`;
 //! - `checkout.overdue` (checkout-service still waits for the outcome) → the outcome stated
@@ -17,7 +18,7 @@ use chrono::Utc;
 use consumer::{Envelope, Handler, HandlerError};
 use events::{
     CancelReason, CheckoutOverdue, CheckoutSubmitted, EventData, OrderCancelled, OrderConfirmed,
-    OrderPlaced, PaymentAuthorized, PaymentDeclined, PaymentRefunded,
+    OrderPlaced, OrderPlacedV2, PaymentAuthorized, PaymentDeclined, PaymentRefunded,
 };
 use outbox::TraceContext;
 use sqlx::{Postgres, Transaction};
@@ -91,7 +92,8 @@ async fn place(
         currency: submitted.currency.clone(),
         placed_at: Utc::now(),
     };
-    outbox::enqueue(tx, order_id, &placed, trace).await?;
+    // Both versions, as twins, until every consumer handles version 2 (ADR 0008).
+    outbox::enqueue_twins(tx, order_id, &placed, &OrderPlacedV2::from(&placed), trace).await?;
     tracing::info!(%order_id, checkout_id = %submitted.checkout_id, "order placed");
     Ok(())
 }
