@@ -125,6 +125,7 @@ impl World {
                 Ok(())
             }
             Fault::RestartPostgres => self.postgres.crash_restart().await,
+            Fault::TerminateBackends => self.terminate_backends().await,
             Fault::RestartRedis => {
                 self.redis.kill().await?;
                 tokio::time::sleep(DOWN_FOR).await;

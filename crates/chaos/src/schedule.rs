@@ -29,6 +29,9 @@ pub enum Fault {
     ScaleOrderService,
     /// `pg_ctl restart -m immediate`: a crash and WAL recovery.
     RestartPostgres,
+    /// `pg_terminate_backend` on every session of both databases (pools, relays' lock and
+    /// LISTEN sessions): as a failover or an operator would end them.
+    TerminateBackends,
     /// SIGKILL Redis, then start it again on the same data.
     RestartRedis,
     /// [`LATENCY`] added each way to Postgres and to the brokers for [`LATENCY_FOR`].
@@ -50,7 +53,7 @@ pub const FLAG_FOR: Duration = Duration::from_secs(10);
 pub const PRODUCE_FAIL_RATE: f64 = 0.5;
 
 impl Fault {
-    pub const ALL: [Fault; 14] = [
+    pub const ALL: [Fault; 15] = [
         Fault::KillCheckoutService,
         Fault::KillOrderService,
         Fault::KillCheckoutRelay,
@@ -61,6 +64,7 @@ impl Fault {
         Fault::NetworkPartition,
         Fault::ScaleOrderService,
         Fault::RestartPostgres,
+        Fault::TerminateBackends,
         Fault::RestartRedis,
         Fault::NetworkLatency,
         Fault::PaymentUnreachable,
@@ -174,6 +178,7 @@ mod tests {
         assert_eq!("pause-broker".parse(), Ok(Fault::PauseBroker));
         assert_eq!("kill-order-relay".parse(), Ok(Fault::KillOrderRelay));
         assert_eq!("lose-broker".parse(), Ok(Fault::LoseBroker));
+        assert_eq!("terminate-backends".parse(), Ok(Fault::TerminateBackends));
         assert!("PauseBroker".parse::<Fault>().is_err());
     }
 

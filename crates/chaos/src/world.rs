@@ -247,6 +247,21 @@ impl World {
             .to_vec()
     }
 
+    /// Ends every session of both databases but its own.
+    pub async fn terminate_backends(&self) -> anyhow::Result<()> {
+        let mut admin = PgConnection::connect(&self.postgres.url("postgres")).await?;
+        let ended: i64 = sqlx::query_scalar(
+            "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity
+             WHERE datname = ANY($1) AND pid <> pg_backend_pid()",
+        )
+        .bind(&DATABASES[..])
+        .fetch_one(&mut admin)
+        .await?;
+        admin.close().await?;
+        eprintln!("chaos: {ended} database sessions terminated");
+        Ok(())
+    }
+
     pub fn urls_of(&self, role: Role) -> Vec<String> {
         self.replicas
             .iter()
