@@ -165,25 +165,11 @@ async fn cancelling_a_confirmed_order_refunds_its_payment() {
     let view = system.wait_final("alice", &checkout_id, SAGA).await;
     let order_id = view["order_id"].as_str().expect("order id").to_owned();
 
-    let cancel = system
-        .client
-        .post(system.order(&format!("/v1/orders/{order_id}/cancel")))
-        .bearer_auth(system.token("alice"))
-        .send()
-        .await
-        .expect("request");
+    let cancelled = system.cancel_order("alice", &order_id).await;
 
-    assert_eq!(cancel.status(), 200);
+    assert_eq!(cancelled, 200);
     let refunded = system
-        .eventually(SAGA, || async {
-            let (_, payment) = system
-                .get_json(
-                    &system.checkout(&format!("/v1/payments/{order_id}")),
-                    "alice",
-                )
-                .await;
-            (payment["status"] == "REFUNDED").then_some(payment)
-        })
+        .wait_payment("alice", &order_id, &["REFUNDED"], SAGA)
         .await;
     assert!(refunded.is_some(), "the payment must be refunded");
     let (_, checkout) = system
@@ -216,29 +202,13 @@ async fn a_cancel_racing_the_payment_authorization_ends_consistent() {
         .await
         .expect("the order is placed");
 
-    let cancel = system
-        .client
-        .post(system.order(&format!("/v1/orders/{order_id}/cancel")))
-        .bearer_auth(system.token("alice"))
-        .send()
-        .await
-        .expect("request");
-
     assert_eq!(
-        cancel.status(),
+        system.cancel_order("alice", &order_id).await,
         200,
         "a PENDING_PAYMENT or CONFIRMED order can be cancelled"
     );
     let payment = system
-        .eventually(SAGA, || async {
-            let (_, payment) = system
-                .get_json(
-                    &system.checkout(&format!("/v1/payments/{order_id}")),
-                    "alice",
-                )
-                .await;
-            (payment["status"] == "REFUNDED").then_some(payment)
-        })
+        .wait_payment("alice", &order_id, &["REFUNDED"], SAGA)
         .await;
     assert!(
         payment.is_some(),

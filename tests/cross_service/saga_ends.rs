@@ -313,14 +313,7 @@ async fn a_dead_lettered_order_cancelled_of_a_confirmed_order_still_refunds_the_
     };
     refunds_refused.install(&system, "refuse_refunds").await;
 
-    let cancel = system
-        .client
-        .post(system.order(&format!("/v1/orders/{order_id}/cancel")))
-        .bearer_auth(system.token("alice"))
-        .send()
-        .await
-        .expect("request");
-    assert_eq!(cancel.status(), 200);
+    assert_eq!(system.cancel_order("alice", &order_id).await, 200);
     let url = system.checkout("/v1/admin/outbox");
     system
         .eventually(WITHIN, || async {
@@ -332,15 +325,7 @@ async fn a_dead_lettered_order_cancelled_of_a_confirmed_order_still_refunds_the_
     refunds_refused.remove(&system, "refuse_refunds").await;
 
     let refunded = system
-        .eventually(WITHIN, || async {
-            let (_, payment) = system
-                .get_json(
-                    &system.checkout(&format!("/v1/payments/{order_id}")),
-                    "alice",
-                )
-                .await;
-            (payment["status"] == "REFUNDED").then_some(())
-        })
+        .wait_payment("alice", &order_id, &["REFUNDED"], WITHIN)
         .await;
     assert!(refunded.is_some(), "the payment is refunded");
     let refunds: i64 =

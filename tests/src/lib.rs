@@ -239,6 +239,38 @@ impl System {
         )
     }
 
+    /// `POST /v1/orders/{order_id}/cancel` as `customer`; the status it answered.
+    pub async fn cancel_order(&self, customer: &str, order_id: &str) -> u16 {
+        self.client
+            .post(self.order(&format!("/v1/orders/{order_id}/cancel")))
+            .bearer_auth(self.token(customer))
+            .send()
+            .await
+            .expect("request")
+            .status()
+            .as_u16()
+    }
+
+    /// The payment of `order_id` as `customer` sees it, once its status is one of `statuses`
+    /// (at most `within`).
+    pub async fn wait_payment(
+        &self,
+        customer: &str,
+        order_id: &str,
+        statuses: &[&str],
+        within: Duration,
+    ) -> Option<Value> {
+        let url = self.checkout(&format!("/v1/payments/{order_id}"));
+        self.eventually(within, || async {
+            let (_, payment) = self.get_json(&url, customer).await;
+            payment["status"]
+                .as_str()
+                .is_some_and(|status| statuses.contains(&status))
+                .then_some(payment)
+        })
+        .await
+    }
+
     /// Every record on a logical topic, oldest first per partition.
     pub async fn records(&self, logical_topic: &str) -> Vec<messaging::dlq::DeadLetter> {
         let topic = messaging::Topics::new(&self.kafka.topic_prefix).name(logical_topic);

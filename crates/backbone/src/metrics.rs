@@ -75,6 +75,18 @@ pub fn router(mut registry: Registry, db: &PgPool, service: &str) -> Router {
         .with_state(state)
 }
 
+/// Registers `sagas_overdue`, which a service's saga sweeper refreshes: `what` is still open
+/// after four `SAGA_TIMEOUT`s.
+pub fn sagas_overdue(registry: &mut Registry, what: &str) -> Gauge {
+    let gauge = Gauge::default();
+    registry.register(
+        "sagas_overdue",
+        format!("{what} still open after four SAGA_TIMEOUTs"),
+        gauge.clone(),
+    );
+    gauge
+}
+
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct ServiceLabels {
     service: String,

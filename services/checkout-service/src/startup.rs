@@ -69,13 +69,8 @@ impl Application {
         let sweeper = Sweeper {
             db: db.clone(),
             timeout: settings.events.saga_timeout,
-            overdue: Default::default(),
+            overdue: backbone::metrics::sagas_overdue(&mut registry, "Checkouts PENDING,"),
         };
-        registry.register(
-            "sagas_overdue",
-            "Checkouts still PENDING after four SAGA_TIMEOUTs",
-            sweeper.overdue.clone(),
-        );
         let backbone_routes =
             backbone::admin::router(backbone.admin(&db, keys.clone(), &settings.events)?).merge(
                 backbone::metrics::router(registry, &db, &common.service_name),

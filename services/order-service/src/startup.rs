@@ -58,13 +58,11 @@ impl Application {
         let sweeper = Sweeper {
             db: db.clone(),
             timeout: settings.events.saga_timeout,
-            overdue: Default::default(),
+            overdue: backbone::metrics::sagas_overdue(
+                &mut registry,
+                "Orders awaiting payment or owed a refund,",
+            ),
         };
-        registry.register(
-            "sagas_overdue",
-            "Orders still awaiting payment after four SAGA_TIMEOUTs",
-            sweeper.overdue.clone(),
-        );
         let backbone_routes =
             backbone::admin::router(backbone.admin(&db, keys.clone(), &settings.events)?).merge(
                 backbone::metrics::router(registry, &db, &common.service_name),

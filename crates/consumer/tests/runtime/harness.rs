@@ -191,21 +191,8 @@ impl Setup {
     /// Sends version `version` (1 or 2) of event `id`, one of a pair of twins.
     pub async fn send_version(&self, id: &str, version: u8, data: serde_json::Value) {
         let ty = if version == 1 { RECORDED } else { RECORDED_V2 };
-        let event = EventBuilderV10::new()
-            .id(format!("{id}-v{version}"))
-            .ty(ty)
-            .source("/test")
-            .extension("twin", id)
-            .data("application/json", data)
-            .build()
-            .expect("event");
-        let message = messaging::envelope::encode(event).expect("encode");
-        let topic = self.topic();
-        let record = FutureRecord::to(&topic).key("k").message_record(&message);
-        self.producer
-            .send(record, Duration::from_secs(5))
-            .await
-            .expect("produce");
+        let message = encode_as(&format!("{id}-v{version}"), ty, data, Some(id));
+        self.send_message(&message).await;
     }
 
     pub fn topic(&self) -> String {
@@ -235,9 +222,12 @@ impl Setup {
     }
 
     pub async fn send_event(&self, id: &str, ty: &str, data: serde_json::Value) {
-        let message = encode(id, ty, data);
+        self.send_message(&encode(id, ty, data)).await;
+    }
+
+    async fn send_message(&self, message: &MessageRecord) {
         let topic = self.topic();
-        let record = FutureRecord::to(&topic).key("k").message_record(&message);
+        let record = FutureRecord::to(&topic).key("k").message_record(message);
         self.producer
             .send(record, Duration::from_secs(5))
             .await
@@ -292,12 +282,18 @@ pub fn thing(n: i64, behaviour: &str) -> serde_json::Value {
 
 /// A CloudEvent from `/test`, as the consumer reads it off Kafka.
 fn encode(id: &str, ty: &str, data: serde_json::Value) -> MessageRecord {
-    let event = EventBuilderV10::new()
+    encode_as(id, ty, data, None)
+}
+
+/// As [`encode`], one of twins when `twin` is set.
+fn encode_as(id: &str, ty: &str, data: serde_json::Value, twin: Option<&str>) -> MessageRecord {
+    let mut event = EventBuilderV10::new()
         .id(id)
         .ty(ty)
         .source("/test")
-        .data("application/json", data)
-        .build()
-        .expect("event");
-    messaging::envelope::encode(event).expect("encode")
+        .data("application/json", data);
+    if let Some(twin) = twin {
+        event = event.extension("twin", twin);
+    }
+    messaging::envelope::encode(event.build().expect("event")).expect("encode")
 }

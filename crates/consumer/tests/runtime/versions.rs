@@ -45,38 +45,25 @@ struct Both;
 #[derive(Clone)]
 struct New;
 
-impl Handler for Old {
-    const TYPES: &'static [&'static str] = &[RECORDED];
-    async fn handle(
-        &self,
-        tx: &mut Transaction<'static, Postgres>,
-        event: &Envelope,
-    ) -> Result<(), HandlerError> {
-        record(tx, event).await
-    }
+/// Each handler records whichever version it knows.
+macro_rules! handles {
+    ($handler:ty, $types:expr) => {
+        impl Handler for $handler {
+            const TYPES: &'static [&'static str] = $types;
+            async fn handle(
+                &self,
+                tx: &mut Transaction<'static, Postgres>,
+                event: &Envelope,
+            ) -> Result<(), HandlerError> {
+                record(tx, event).await
+            }
+        }
+    };
 }
 
-impl Handler for Both {
-    const TYPES: &'static [&'static str] = &[RECORDED, RECORDED_V2];
-    async fn handle(
-        &self,
-        tx: &mut Transaction<'static, Postgres>,
-        event: &Envelope,
-    ) -> Result<(), HandlerError> {
-        record(tx, event).await
-    }
-}
-
-impl Handler for New {
-    const TYPES: &'static [&'static str] = &[RECORDED_V2];
-    async fn handle(
-        &self,
-        tx: &mut Transaction<'static, Postgres>,
-        event: &Envelope,
-    ) -> Result<(), HandlerError> {
-        record(tx, event).await
-    }
-}
+handles!(Old, &[RECORDED]);
+handles!(Both, &[RECORDED, RECORDED_V2]);
+handles!(New, &[RECORDED_V2]);
 
 async fn send_twins(setup: &Setup, from: i64, to: i64) {
     for n in from..=to {
