@@ -1,4 +1,4 @@
-//! The saga of ARCHITECTURE.md section 1, end to end: both services, the real broker.
+//! The saga of docs/architecture.md (section 1), end to end: both services, the real broker.
 
 use std::time::Duration;
 

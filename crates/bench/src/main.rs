@@ -1,5 +1,5 @@
 //! `make bench`: measures orderflow on this machine, each figure beside the limit it is
-//! compared with, measured in the same run (ARCHITECTURE.md section 7). It owns what it
+//! compared with, measured in the same run (docs/architecture.md, section 8). It owns what it
 //! measures: fresh databases, its own topics and the service processes; the broker, Postgres
 //! and Redis are the machine's (scripts/bench.sh starts what is down).
 

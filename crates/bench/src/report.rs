@@ -1,5 +1,5 @@
 //! The run's results: one JSON file per target in `target/bench/`, and the Markdown table
-//! BENCHMARKS.md shows, each figure against its target (ARCHITECTURE.md section 7).
+//! BENCHMARKS.md shows, each figure against its target (docs/architecture.md, section 8).
 
 use std::fmt::Write as _;
 use std::path::Path;

@@ -1,4 +1,4 @@
-//! After the storm: every guarantee of ARCHITECTURE.md section 5, checked from what the
+//! After the storm: every promise of docs/guarantees.md, checked from what the
 //! databases and the topics hold. Each check counts its breaches and keeps a few examples.
 
 use std::collections::{HashMap, HashSet};

@@ -163,7 +163,7 @@ pub struct OutboxRow {
 }
 
 impl OutboxRow {
-    /// The CloudEvent published for this row (ARCHITECTURE.md section 3): `subject` and
+    /// The CloudEvent published for this row (docs/architecture.md, section 3): `subject` and
     /// `partitionkey` are the aggregate id, `time` the row's database creation time.
     pub fn to_cloudevent(&self) -> Result<Event, cloudevents::event::EventBuilderError> {
         let aggregate = self.aggregate_id.to_string();

@@ -249,8 +249,8 @@ async fn a_handler_that_deadlocks_is_retried_and_never_dead_lettered() {
 }
 
 /// An outage pauses the partitions; librdkafka drops what it had fetched ahead and must fetch
-/// it again after the resume. On tansu 0.6.0 it went on after those messages instead, so the
-/// events queued behind the one in trouble were never handled.
+/// it again after the resume. A broker that answered that fetch from past those messages would
+/// leave the events queued behind the one in trouble unhandled for ever.
 #[tokio::test]
 async fn events_queued_behind_an_outage_are_all_handled_after_it() {
     let handler = Recorder {

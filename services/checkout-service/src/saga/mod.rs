@@ -1,4 +1,4 @@
-//! checkout-service's part of the saga (ARCHITECTURE.md section 1), choreographed by events:
+//! checkout-service's part of the saga (docs/architecture.md, section 1), choreographed by events:
 //! - `order.placed` (version 1 or 2; the inbox applies only the first of the twins) →
 //!   authorize the payment (idempotent by payment id), record it, and write
 //!   `payment.authorized` or `payment.declined` (keyed by the order);

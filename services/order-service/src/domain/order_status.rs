@@ -1,6 +1,6 @@
 use std::fmt;
 
-/// The order state machine (ARCHITECTURE.md section 1):
+/// The order state machine (docs/architecture.md, section 1):
 /// PENDING_PAYMENT → CONFIRMED | CANCELLED; CONFIRMED → CANCELLED (customer_requested).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OrderStatus {

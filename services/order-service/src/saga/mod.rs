@@ -1,4 +1,4 @@
-//! order-service's part of the saga (ARCHITECTURE.md section 1), choreographed by events:
+//! order-service's part of the saga (docs/architecture.md, section 1), choreographed by events:
 //! - `checkout.submitted` → the order, PENDING_PAYMENT, and `order.placed` (versions 1 and 2,
 //!   side by side);
 //! - `payment.authorized` → CONFIRMED and `order.confirmed`;

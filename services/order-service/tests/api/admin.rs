@@ -1,4 +1,5 @@
-//! The dead-letter tools on a real broker (tansu), with this test's own topics.
+//! The dead-letter tools on the test broker (Apache Kafka in `make test`), with this test's
+//! own topics.
 
 use crate::helpers::{TestApp, assert_problem, spawn_app};
 
@@ -10,9 +11,8 @@ async fn app_with_topics() -> TestApp {
     app
 }
 
-/// Found by `make fuzz-api`: a partition the topic does not have was answered 503 "Kafka is
-/// unavailable" (librdkafka's UnknownPartition taken for an outage); there is simply no dead
-/// letter there.
+/// A partition the topic does not have holds no dead letter: a 404, not a 503 "Kafka is
+/// unavailable" (librdkafka's UnknownPartition is no outage).
 #[tokio::test]
 async fn a_dead_letter_at_a_partition_that_does_not_exist_is_not_found() {
     let app = app_with_topics().await;

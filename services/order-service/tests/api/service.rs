@@ -34,10 +34,10 @@ async fn the_openapi_document_is_3_1_and_lists_every_route() {
     );
 }
 
-/// Found by `make fuzz-api`: the query of `GET /v1/orders` and of the dead-letter list were
-/// documented as path parameters (required, and in no path), so no client was told of them;
-/// and several operations shared an operationId (`get`, `list`), so the fuzzer's links (and any
-/// generated client) took one for another.
+/// The query parameters of `GET /v1/orders` and of the dead-letter list are documented as
+/// query parameters (a path parameter in no path tells no client of them), and every operation
+/// has its own operationId, so a generated client (and the fuzzer's links) never takes one
+/// for another.
 #[tokio::test]
 async fn query_parameters_are_documented_in_the_query_and_operation_ids_are_unique() {
     let app = spawn_app().await;
