@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `make bench`: builds release binaries, starts what is down (Postgres, Redis, the broker), and
-# runs the bench driver (crates/bench), which owns fresh databases, its own topics and the
+# runs the bench driver (tools/bench), which owns fresh databases, its own topics and the
 # service processes. Results: target/bench/*.json and target/bench/report.md.
 #   BENCH_SCALE=smoke BENCH_PROFILE=debug scripts/bench.sh   # CI: every step, in seconds
 set -euo pipefail

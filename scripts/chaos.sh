@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `make chaos`: builds the services and the chaos driver (crates/chaos), which starts its own
+# `make chaos`: builds the services and the chaos driver (tools/chaos), which starts its own
 # Postgres cluster (initdb in a temporary folder), Redis, a three-broker Apache Kafka cluster,
 # two replicas of both services and both relays, on ports from CHAOS_PORT_BASE (19100), never
 # the machine's shared servers, and runs checkouts through a seeded schedule of kills, pauses,

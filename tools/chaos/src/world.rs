@@ -16,7 +16,7 @@ use crate::procs::{Postgres, Proc, Ready};
 
 pub const JWT_SECRET: &str = "orderflow-chaos-secret-not-for-production-use";
 const TOPIC_PREFIX: &str = "chaos.";
-const DATABASES: [&str; 2] = ["orderflow_checkout", "orderflow_order"];
+pub(crate) const DATABASES: [&str; 2] = ["orderflow_checkout", "orderflow_order"];
 /// The key of the one malformed record sent on purpose: it must end in the dead-letter topic.
 pub const POISON_KEY: &str = "chaos-poison";
 pub const POISON_TOPIC: &str = events::topics::CHECKOUT;
@@ -245,21 +245,6 @@ impl World {
         [Role::CheckoutService, Role::OrderService]
             .map(|role| format!("{TOPIC_PREFIX}{}", role.binary()))
             .to_vec()
-    }
-
-    /// Ends every session of both databases but its own.
-    pub async fn terminate_backends(&self) -> anyhow::Result<()> {
-        let mut admin = PgConnection::connect(&self.postgres.url("postgres")).await?;
-        let ended: i64 = sqlx::query_scalar(
-            "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity
-             WHERE datname = ANY($1) AND pid <> pg_backend_pid()",
-        )
-        .bind(&DATABASES[..])
-        .fetch_one(&mut admin)
-        .await?;
-        admin.close().await?;
-        eprintln!("chaos: {ended} database sessions terminated");
-        Ok(())
     }
 
     pub fn urls_of(&self, role: Role) -> Vec<String> {

@@ -4,11 +4,12 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use serde::Serialize;
+use sqlx::{Connection, PgConnection};
 use tokio_util::sync::CancellationToken;
 
 use crate::brokers;
 use crate::schedule::{self, Fault, Injection};
-use crate::world::{Role, World};
+use crate::world::{self, Role, World};
 
 /// How long a killed service process stays down before it is started again.
 const DOWN_FOR: Duration = Duration::from_secs(1);
@@ -201,6 +202,21 @@ impl World {
         put(&flags).await?;
         tokio::time::sleep(schedule::FLAG_FOR).await;
         put(&serde_json::json!({})).await
+    }
+
+    /// Ends every session of both databases but its own.
+    pub async fn terminate_backends(&self) -> anyhow::Result<()> {
+        let mut admin = PgConnection::connect(&self.postgres.url("postgres")).await?;
+        let ended: i64 = sqlx::query_scalar(
+            "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity
+             WHERE datname = ANY($1) AND pid <> pg_backend_pid()",
+        )
+        .bind(&world::DATABASES[..])
+        .fetch_one(&mut admin)
+        .await?;
+        admin.close().await?;
+        eprintln!("chaos: {ended} database sessions terminated");
+        Ok(())
     }
 
     /// SIGKILLs one replica of `role` (each in turn), and starts it again.
