@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use secrecy::{ExposeSecret, SecretString};
 use sqlx::postgres::PgConnectOptions;
 use sqlx::{Connection, PgConnection};
 
@@ -110,4 +111,23 @@ async fn answered<T>(work: impl Future<Output = Result<T, sqlx::Error>>) -> Resu
                 "the lane lock session did not answer",
             )))
         })
+}
+
+/// The lock session's options: `database_url` with the server-side timeouts that end the
+/// session (and so free its locks) once its relay is gone without a word.
+pub(super) fn lock_session(
+    database_url: &SecretString,
+    idle: Duration,
+) -> Result<PgConnectOptions, sqlx::Error> {
+    let options: PgConnectOptions = database_url.expose_secret().parse()?;
+    let idle_ms = idle.as_millis().to_string();
+    // Keepalive probes every 5 s from a third of the bound, three of them unanswered.
+    let keepalive_idle = (idle.as_secs() / 3).max(1).to_string();
+    Ok(options.options([
+        ("idle_session_timeout", idle_ms.as_str()),
+        ("tcp_user_timeout", idle_ms.as_str()),
+        ("tcp_keepalives_idle", keepalive_idle.as_str()),
+        ("tcp_keepalives_interval", "5"),
+        ("tcp_keepalives_count", "3"),
+    ]))
 }

@@ -16,18 +16,19 @@
 //!   one of its aggregate (see [`batch::publish`]).
 
 mod batch;
+mod config;
 mod held_back;
 mod lanes;
 mod stats;
 
+pub use config::RelayConfig;
 pub use stats::{Backlog, RejectedRow, RelayStats, backlog, rejected};
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use faults::Faults;
 use messaging::{KafkaSettings, Recovering, Topics};
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 use sqlx::PgPool;
 use sqlx::postgres::{PgConnectOptions, PgListener};
 use tokio_util::sync::CancellationToken;
@@ -35,43 +36,6 @@ use tokio_util::sync::CancellationToken;
 use crate::{LANES, NOTIFY_CHANNEL, OutboxRow};
 use held_back::HeldBack;
 use lanes::Lanes;
-
-/// How the relay runs.
-#[derive(Debug, Clone)]
-pub struct RelayConfig {
-    /// Most rows of one lane per batch (a batch covers every owned lane).
-    pub batch_per_lane: i64,
-    pub poll_interval: Duration,
-    /// Published rows older than this are purged.
-    pub retention: Duration,
-    /// The process's fault flags (`kafka_produce_fail_rate` fires here).
-    pub faults: Faults,
-    /// Postgres ends the lock session after this long without a query (`idle_session_timeout`,
-    /// and TCP keepalives and `tcp_user_timeout` of about the same length): how long the
-    /// lanes of a relay that vanished stay locked. More than a publish can take
-    /// (`message.timeout.ms`, 30 s), so a relay waiting on a slow broker keeps its lanes.
-    pub lock_session_timeout: Duration,
-    /// Longest wait for a batch's acks; past it the relay starts a new producer and tries
-    /// again (the producer itself never gives a message up: see [`batch::publish`]).
-    pub ack_within: Duration,
-    /// How long an aggregate waits after one of its rows was refused before that row is
-    /// tried again.
-    pub hold_back: Duration,
-}
-
-impl Default for RelayConfig {
-    fn default() -> Self {
-        Self {
-            batch_per_lane: 512,
-            poll_interval: Duration::from_secs(1),
-            retention: Duration::from_secs(24 * 3600),
-            faults: Faults::default(),
-            lock_session_timeout: Duration::from_secs(35),
-            ack_within: Duration::from_secs(30),
-            hold_back: Duration::from_secs(60),
-        }
-    }
-}
 
 /// One relay process (or task inside a service).
 pub struct Relay {
@@ -116,7 +80,7 @@ impl Relay {
         config: RelayConfig,
     ) -> Result<Self, RelayError> {
         Ok(Self {
-            lock_options: lock_session(database_url, config.lock_session_timeout)?,
+            lock_options: lanes::lock_session(database_url, config.lock_session_timeout)?,
             producer: Recovering::new(kafka, messaging::producer::for_relay)?,
             topics: Topics::new(&kafka.topic_prefix),
             db,
@@ -284,25 +248,6 @@ impl Relay {
             Err(e) => tracing::warn!(error = %e, "outbox purge failed; will retry"),
         }
     }
-}
-
-/// The lock session's options: `database_url` with the server-side timeouts that end the
-/// session (and so free its locks) once its relay is gone without a word.
-fn lock_session(
-    database_url: &SecretString,
-    idle: Duration,
-) -> Result<PgConnectOptions, sqlx::Error> {
-    let options: PgConnectOptions = database_url.expose_secret().parse()?;
-    let idle_ms = idle.as_millis().to_string();
-    // Keepalive probes every 5 s from a third of the bound, three of them unanswered.
-    let keepalive_idle = (idle.as_secs() / 3).max(1).to_string();
-    Ok(options.options([
-        ("idle_session_timeout", idle_ms.as_str()),
-        ("tcp_user_timeout", idle_ms.as_str()),
-        ("tcp_keepalives_idle", keepalive_idle.as_str()),
-        ("tcp_keepalives_interval", "5"),
-        ("tcp_keepalives_count", "3"),
-    ]))
 }
 
 /// Waits for a notification; `false` when the listener is gone (connection lost or none).
