@@ -4,48 +4,25 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
 
-use messaging::dlq::{self, Failure};
 use messaging::envelope;
 use messaging::{KafkaSettings, OffThread, Recovering, Topics};
 use rdkafka::consumer::{CommitMode, Consumer as _, StreamConsumer};
 use rdkafka::error::KafkaResult;
 use rdkafka::message::{Message, OwnedMessage};
-use rdkafka::producer::FutureRecord;
 use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
+
+mod config;
+mod dead_letter;
+
+pub use config::ConsumerConfig;
 
 use crate::context::LagContext;
 use crate::outage;
 use crate::retry::{self, sleep_or_shutdown};
 use crate::routing::{Route, route};
 use crate::{Envelope, Handler, HandlerError, inbox, stats::ConsumerStats};
-
-/// How a consumer runs.
-#[derive(Debug, Clone)]
-pub struct ConsumerConfig {
-    /// The consumer group (the service), also written in `dlq-consumer-group`.
-    pub group: String,
-    /// Logical topics to subscribe to.
-    pub topics: Vec<&'static str>,
-    /// Attempts at a failing event before it is dead-lettered (outages do not count).
-    pub max_attempts: u32,
-    /// First retry delay; doubles with each attempt, with jitter, up to `retry_max`.
-    pub retry_base: Duration,
-    pub retry_max: Duration,
-    /// Inbox rows older than this are purged.
-    pub inbox_retention: Duration,
-    /// Static group membership (`group.instance.id`, KIP-345): a process that restarts under
-    /// the same id takes its partitions back at once, instead of waiting for a rebalance
-    /// after its old member's session expires. `None`: dynamic membership.
-    pub instance_id: Option<String>,
-    /// Without a heartbeat for this long the member is taken for dead (`session.timeout.ms`).
-    pub session_timeout: Duration,
-    /// Without a poll for this long the member leaves its group (`max.poll.interval.ms`):
-    /// bounds how long one event may be handled. An outage is waited out with the partitions
-    /// paused and the consumer polled, so it never counts here.
-    pub max_poll_interval: Duration,
-}
 
 /// What became of one message.
 enum Outcome {
@@ -84,21 +61,7 @@ impl<H: Handler> Consumer<H> {
         handler: H,
     ) -> KafkaResult<Self> {
         let stats = Arc::<ConsumerStats>::default();
-        let consumer: StreamConsumer<LagContext> = kafka
-            .client_config()
-            .set("statistics.interval.ms", "5000")
-            .set("group.id", &config.group)
-            .set("enable.auto.commit", "true")
-            .set("auto.commit.interval.ms", "500")
-            .set("enable.auto.offset.store", "false")
-            .set("auto.offset.reset", "earliest")
-            // Incremental rebalances: a member that joins or leaves moves only the partitions
-            // that change hands; the others go on being consumed meanwhile (ADR 0007).
-            .set("partition.assignment.strategy", "cooperative-sticky")
-            .set("session.timeout.ms", millis(config.session_timeout))
-            .set("max.poll.interval.ms", millis(config.max_poll_interval))
-            .set_if("group.instance.id", config.instance_id.as_deref())
-            .create_with_context(LagContext(Arc::clone(&stats)))?;
+        let consumer = config.client(kafka, LagContext(Arc::clone(&stats)))?;
         let topics = Topics::new(&kafka.topic_prefix);
         Ok(Self {
             topics: config.topics.iter().map(|t| topics.name(t)).collect(),
@@ -312,57 +275,6 @@ impl<H: Handler> Consumer<H> {
         Ok(true)
     }
 
-    /// Produces the message to `<topic>.dlq` and waits for the ack, retrying without limit
-    /// (the offset must not move on before the dead letter is safe).
-    async fn dead_letter(
-        &self,
-        message: &OwnedMessage,
-        error: &str,
-        attempts: u32,
-        shutdown: &CancellationToken,
-    ) -> Outcome {
-        let failure = Failure {
-            error,
-            consumer_group: &self.config.group,
-            attempts,
-        };
-        let headers = dlq::headers(message, &failure);
-        let topic = format!("{}.dlq", message.topic());
-        let mut tries = 0;
-        loop {
-            let mut record: FutureRecord<'_, [u8], [u8]> =
-                FutureRecord::to(&topic).headers(headers.clone());
-            if let Some(payload) = message.payload() {
-                record = record.payload(payload);
-            }
-            if let Some(key) = message.key() {
-                record = record.key(key);
-            }
-            let producer = self.producer.current();
-            match producer.send(record, Duration::from_secs(30)).await {
-                Ok(_) => {
-                    self.stats.dead_lettered();
-                    tracing::error!(
-                        topic = message.topic(),
-                        partition = message.partition(),
-                        offset = message.offset(),
-                        error,
-                        "message dead-lettered"
-                    );
-                    return Outcome::Done;
-                }
-                Err((e, _)) => {
-                    tries += 1;
-                    tracing::warn!(error = %e, "dead letter not acked; retrying");
-                    self.producer.recover();
-                    if !sleep_or_shutdown(self.backoff(tries), shutdown).await {
-                        return Outcome::Abandoned;
-                    }
-                }
-            }
-        }
-    }
-
     fn backoff(&self, attempt: u32) -> Duration {
         retry::backoff(self.config.retry_base, self.config.retry_max, attempt)
     }
@@ -373,23 +285,5 @@ impl<H: Handler> Consumer<H> {
             Ok(n) => tracing::info!(purged = n, "inbox rows purged"),
             Err(e) => tracing::warn!(error = %e, "inbox purge failed; will retry"),
         }
-    }
-}
-
-fn millis(duration: Duration) -> String {
-    duration.as_millis().to_string()
-}
-
-/// Sets a property only when it has a value.
-trait SetIf {
-    fn set_if(&mut self, key: &str, value: Option<&str>) -> &mut Self;
-}
-
-impl SetIf for rdkafka::ClientConfig {
-    fn set_if(&mut self, key: &str, value: Option<&str>) -> &mut Self {
-        if let Some(value) = value {
-            self.set(key, value);
-        }
-        self
     }
 }
