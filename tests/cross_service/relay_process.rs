@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use checkout_service::startup::CheckoutService;
 use http_kit::auth::JwtKeys;
 use http_kit::settings::Env;
 use orderflow_tests::{eventually, faults_fired};
@@ -38,7 +39,7 @@ async fn the_relay_process_holds_rows_back_until_its_fault_flags_are_cleared() {
         ),
     ]))
     .expect("settings");
-    checkout_service::startup::migrate(&settings)
+    backbone::command::migrate::<CheckoutService>(&settings)
         .await
         .expect("migrate");
     let db = sqlx::PgPool::connect(&database_url).await.expect("db");
@@ -62,7 +63,9 @@ async fn the_relay_process_holds_rows_back_until_its_fault_flags_are_cleared() {
     let shutdown = tokio_util::sync::CancellationToken::new();
     let _stop = shutdown.clone().drop_guard();
     let relay_shutdown = shutdown.clone();
-    tokio::spawn(async move { checkout_service::startup::relay(&settings, relay_shutdown).await });
+    tokio::spawn(async move {
+        backbone::command::relay::<CheckoutService>(&settings, relay_shutdown).await
+    });
     let client = reqwest::Client::new();
     let base = format!("http://127.0.0.1:{port}");
     let admin = JwtKeys::hs256(&SecretString::from(SECRET.to_owned())).issue(

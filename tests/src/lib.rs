@@ -105,9 +105,11 @@ impl System {
             checkout_service::settings::Settings::from_env(env(url, &checkout_vars))
                 .expect("settings")
         };
-        checkout_service::startup::migrate(&direct(&checkout_db_url))
-            .await
-            .expect("migrate checkout");
+        backbone::command::migrate::<checkout_service::startup::CheckoutService>(&direct(
+            &checkout_db_url,
+        ))
+        .await
+        .expect("migrate checkout");
         let checkout = checkout_service::startup::Application::build(checkout_settings)
             .await
             .expect("build checkout");
@@ -124,7 +126,7 @@ impl System {
                 .expect("order settings");
         let direct =
             order_service::settings::Settings::from_env(env(&order_db_url, &[])).expect("settings");
-        order_service::startup::migrate(&direct)
+        backbone::command::migrate::<order_service::startup::OrderService>(&direct)
             .await
             .expect("migrate order");
         let order = order_service::startup::Application::build(order_settings)

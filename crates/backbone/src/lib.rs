@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 pub mod admin;
+pub mod command;
 pub mod metrics;
 mod settings;
 

@@ -4,11 +4,12 @@ use std::time::Duration;
 
 use anyhow::Context;
 use axum::Router;
-use backbone::Backbone;
+use backbone::{Backbone, EventSettings};
 use faults::Faults;
 use http_kit::auth::JwtKeys;
 use http_kit::health::Draining;
 use http_kit::rate_limit::WriteLimiter;
+use http_kit::settings::{CommonSettings, Env, SettingsError};
 use secrecy::ExposeSecret;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -140,24 +141,34 @@ impl Application {
     }
 }
 
-/// Applies the migrations (the Kubernetes Job and `make up` run this).
-pub async fn migrate(settings: &Settings) -> anyhow::Result<()> {
-    let common = &settings.common;
-    let db = http_kit::db::pool(
-        &common.database_url,
-        1,
-        Duration::from_secs(30),
-        &Faults::default(),
-    )?;
-    MIGRATOR
-        .run(&db)
-        .await
-        .context("migrating the checkout database")?;
-    tracing::info!("checkout database migrated");
-    Ok(())
-}
+/// checkout-service as the shared command line runs it (`backbone::command`).
+#[derive(Debug)]
+pub struct CheckoutService;
 
-/// `checkout-service relay`: only the outbox relay.
-pub async fn relay(settings: &Settings, shutdown: CancellationToken) -> anyhow::Result<()> {
-    backbone::run_relay_process(&settings.common, &settings.events, shutdown).await
+impl backbone::command::Service for CheckoutService {
+    const NAME: &'static str = "checkout-service";
+    type Settings = Settings;
+
+    fn settings(env: Env) -> Result<Settings, SettingsError> {
+        Settings::from_env(env)
+    }
+
+    fn common(settings: &Settings) -> &CommonSettings {
+        &settings.common
+    }
+
+    fn events(settings: &Settings) -> &EventSettings {
+        &settings.events
+    }
+
+    fn migrator() -> &'static sqlx::migrate::Migrator {
+        &MIGRATOR
+    }
+
+    async fn serve(settings: Settings, shutdown: CancellationToken) -> anyhow::Result<()> {
+        Application::build(settings)
+            .await?
+            .run_until_stopped(shutdown)
+            .await
+    }
 }
