@@ -5,8 +5,8 @@ use http_kit::Problem;
 use sqlx::PgExecutor;
 
 use crate::error::Result;
+use crate::store::carts::Cart;
 use crate::store::catalog;
-use crate::store::sessions::Cart;
 
 /// A cart's lines priced from the catalog.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

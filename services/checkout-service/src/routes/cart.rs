@@ -13,8 +13,8 @@ use crate::error::Result;
 use crate::pricing::{self, PricedCart};
 use crate::routes::sessions::SessionRef;
 use crate::state::AppState;
+use crate::store::carts::{Cart, CartChange};
 use crate::store::catalog;
-use crate::store::sessions::{Cart, CartChange};
 
 /// A cart, priced from the catalog.
 #[derive(Debug, Serialize, ToSchema)]
