@@ -16,7 +16,7 @@ use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::domain::{CardToken, IdempotencyKey};
+use crate::domain::{CardToken, CheckoutStatus, IdempotencyKey};
 use crate::error::Result;
 use crate::pricing;
 use crate::routes::sessions::SessionRef;
@@ -133,7 +133,7 @@ pub async fn create(
     let location = format!("/v1/checkouts/{checkout_id}");
     let accepted = serde_json::to_value(CheckoutAccepted {
         checkout_id,
-        status: "PENDING".to_owned(),
+        status: CheckoutStatus::Pending.as_str().to_owned(),
     })
     .map_err(|_| Problem::internal())?;
     let response = idempotency::Response {

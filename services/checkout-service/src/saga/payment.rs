@@ -8,6 +8,7 @@ use events::{OrderCancelled, OrderPlaced, PaymentAuthorized, PaymentDeclined, Pa
 use outbox::TraceContext;
 use sqlx::{Postgres, Transaction};
 
+use crate::domain::CheckoutStatus;
 use crate::payments::payment_id;
 use crate::payments::provider::{Authorization, Provider, ProviderError};
 use crate::payments::store::{self as payments, NewPayment};
@@ -39,7 +40,7 @@ pub async fn authorize(
         )));
     };
     checkouts::attach_order(tx, placed.checkout_id, placed.order_id).await?;
-    if checkout.status != "PENDING"
+    if CheckoutStatus::parse(&checkout.status) != Some(CheckoutStatus::Pending)
         || payments::find_by_order(&mut **tx, placed.order_id)
             .await?
             .is_some()
