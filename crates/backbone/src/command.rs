@@ -1,14 +1,14 @@
 //! The command line both services share: `serve` (the default), `migrate`, `relay` and
-//! `healthcheck`. A service says what is its own through [`Service`]; its `main` is one call
-//! to [`main`].
+//! `healthcheck`. A service says what is its own through [`Service`] (usually by
+//! [`service!`](crate::service)); its `main` is one call to [`main`].
 
 use std::future::Future;
 use std::time::Duration;
 
 use anyhow::Context;
 use faults::Faults;
-use http_kit::settings::{CommonSettings, Env, SettingsError};
-use tokio_util::sync::CancellationToken;
+pub use http_kit::settings::{CommonSettings, Env, SettingsError};
+pub use tokio_util::sync::CancellationToken;
 
 use crate::EventSettings;
 
@@ -85,4 +85,53 @@ pub async fn relay<S: Service>(
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
     crate::run_relay_process(S::common(settings), S::events(settings), shutdown).await
+}
+
+/// Declares a service for the shared command line: a unit struct implementing [`Service`],
+/// for a settings type with `from_env`, `common` and `events`, a `Migrator` static, and an
+/// application with `build(settings)` and `run_until_stopped(shutdown)`.
+#[macro_export]
+macro_rules! service {
+    ($(#[$doc:meta])* $name:ident = $service:literal {
+        settings: $settings:ty,
+        migrations: $migrator:path,
+        application: $application:ty $(,)?
+    }) => {
+        $(#[$doc])*
+        #[derive(Debug)]
+        pub struct $name;
+
+        impl $crate::command::Service for $name {
+            const NAME: &'static str = $service;
+            type Settings = $settings;
+
+            fn settings(
+                env: $crate::command::Env,
+            ) -> Result<$settings, $crate::command::SettingsError> {
+                <$settings>::from_env(env)
+            }
+
+            fn common(settings: &$settings) -> &$crate::command::CommonSettings {
+                &settings.common
+            }
+
+            fn events(settings: &$settings) -> &$crate::EventSettings {
+                &settings.events
+            }
+
+            fn migrator() -> &'static sqlx::migrate::Migrator {
+                &$migrator
+            }
+
+            async fn serve(
+                settings: $settings,
+                shutdown: $crate::command::CancellationToken,
+            ) -> anyhow::Result<()> {
+                <$application>::build(settings)
+                    .await?
+                    .run_until_stopped(shutdown)
+                    .await
+            }
+        }
+    };
 }

@@ -4,12 +4,11 @@ use std::time::Duration;
 
 use anyhow::Context;
 use axum::Router;
-use backbone::{Backbone, EventSettings};
+use backbone::Backbone;
 use faults::Faults;
 use http_kit::auth::JwtKeys;
 use http_kit::health::Draining;
 use http_kit::rate_limit::WriteLimiter;
-use http_kit::settings::{CommonSettings, Env, SettingsError};
 use secrecy::ExposeSecret;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -141,34 +140,11 @@ impl Application {
     }
 }
 
-/// checkout-service as the shared command line runs it (`backbone::command`).
-#[derive(Debug)]
-pub struct CheckoutService;
-
-impl backbone::command::Service for CheckoutService {
-    const NAME: &'static str = "checkout-service";
-    type Settings = Settings;
-
-    fn settings(env: Env) -> Result<Settings, SettingsError> {
-        Settings::from_env(env)
-    }
-
-    fn common(settings: &Settings) -> &CommonSettings {
-        &settings.common
-    }
-
-    fn events(settings: &Settings) -> &EventSettings {
-        &settings.events
-    }
-
-    fn migrator() -> &'static sqlx::migrate::Migrator {
-        &MIGRATOR
-    }
-
-    async fn serve(settings: Settings, shutdown: CancellationToken) -> anyhow::Result<()> {
-        Application::build(settings)
-            .await?
-            .run_until_stopped(shutdown)
-            .await
+backbone::service! {
+    /// checkout-service as the shared command line runs it (`backbone::command`).
+    CheckoutService = "checkout-service" {
+        settings: Settings,
+        migrations: MIGRATOR,
+        application: Application,
     }
 }
