@@ -2,7 +2,7 @@
 
 use std::collections::BTreeSet;
 
-use http_kit::settings::VARIABLES;
+use settings::VARIABLES;
 
 fn read(path: &str) -> String {
     std::fs::read_to_string(format!("{}/../{path}", env!("CARGO_MANIFEST_DIR"))).expect(path)

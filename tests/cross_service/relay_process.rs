@@ -5,10 +5,10 @@ use std::time::Duration;
 
 use checkout_service::startup::CheckoutService;
 use http_kit::auth::JwtKeys;
-use http_kit::settings::Env;
 use orderflow_tests::{eventually, faults_fired};
 use secrecy::SecretString;
 use serde_json::{Value, json};
+use settings::Env;
 
 const WITHIN: Duration = Duration::from_secs(30);
 const SECRET: &str = "relay-process-tests-secret-32-bytes-min";
@@ -39,7 +39,7 @@ async fn the_relay_process_holds_rows_back_until_its_fault_flags_are_cleared() {
         ),
     ]))
     .expect("settings");
-    backbone::command::migrate::<CheckoutService>(&settings)
+    service_kit::command::migrate::<CheckoutService>(&settings)
         .await
         .expect("migrate");
     let db = sqlx::PgPool::connect(&database_url).await.expect("db");
@@ -64,7 +64,7 @@ async fn the_relay_process_holds_rows_back_until_its_fault_flags_are_cleared() {
     let _stop = shutdown.clone().drop_guard();
     let relay_shutdown = shutdown.clone();
     tokio::spawn(async move {
-        backbone::command::relay::<CheckoutService>(&settings, relay_shutdown).await
+        service_kit::command::relay::<CheckoutService>(&settings, relay_shutdown).await
     });
     let client = reqwest::Client::new();
     let base = format!("http://127.0.0.1:{port}");

@@ -5,10 +5,10 @@
 use std::time::Duration;
 
 use http_kit::auth::JwtKeys;
-use http_kit::settings::Env;
 use messaging::KafkaSettings;
 use secrecy::SecretString;
 use serde_json::{Value, json};
+use settings::Env;
 use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
 
@@ -105,12 +105,12 @@ impl System {
             checkout_service::settings::Settings::from_env(env(url, &checkout_vars))
                 .expect("settings")
         };
-        backbone::command::migrate::<checkout_service::startup::CheckoutService>(&direct(
+        service_kit::command::migrate::<checkout_service::startup::CheckoutService>(&direct(
             &checkout_db_url,
         ))
         .await
         .expect("migrate checkout");
-        let checkout = checkout_service::startup::Application::build(checkout_settings)
+        let checkout = checkout_service::startup::build(checkout_settings)
             .await
             .expect("build checkout");
         let checkout_url = format!("http://127.0.0.1:{}", checkout.port());
@@ -126,10 +126,10 @@ impl System {
                 .expect("order settings");
         let direct =
             order_service::settings::Settings::from_env(env(&order_db_url, &[])).expect("settings");
-        backbone::command::migrate::<order_service::startup::OrderService>(&direct)
+        service_kit::command::migrate::<order_service::startup::OrderService>(&direct)
             .await
             .expect("migrate order");
-        let order = order_service::startup::Application::build(order_settings)
+        let order = order_service::startup::build(order_settings)
             .await
             .expect("build order");
         let order_url = format!("http://127.0.0.1:{}", order.port());

@@ -1,15 +1,15 @@
 #![doc = include_str!("../README.md")]
 
 mod context;
-mod envelope;
 mod inbox;
 mod outage;
+mod received;
 mod retry;
 mod routing;
 mod runtime;
 mod stats;
 
-pub use envelope::Envelope;
+pub use received::Envelope;
 pub use runtime::{Consumer, ConsumerConfig};
 pub use stats::ConsumerStats;
 
@@ -37,7 +37,7 @@ pub trait Handler: Send + Sync + 'static {
 #[derive(Debug, thiserror::Error)]
 pub enum HandlerError {
     /// A dependency is down, or refused in a way that passes (a deadlock, a timeout; see
-    /// `http_kit::transient`): retry without limit, never dead-letter.
+    /// `storage::transient`): retry without limit, never dead-letter.
     #[error("dependency unavailable: {0}")]
     Unavailable(String),
     /// Anything else: retry with backoff, then dead-letter.
@@ -50,7 +50,7 @@ pub enum HandlerError {
 
 impl From<sqlx::Error> for HandlerError {
     fn from(e: sqlx::Error) -> Self {
-        if http_kit::transient::postgres(&e) {
+        if storage::transient::postgres(&e) {
             Self::Unavailable(e.to_string())
         } else {
             Self::Failed(e.to_string())
@@ -60,7 +60,7 @@ impl From<sqlx::Error> for HandlerError {
 
 impl From<redis::RedisError> for HandlerError {
     fn from(e: redis::RedisError) -> Self {
-        if http_kit::transient::redis(&e) {
+        if storage::transient::redis(&e) {
             Self::Unavailable(e.to_string())
         } else {
             Self::Failed(e.to_string())

@@ -19,6 +19,9 @@ pub mod topics {
     pub const ORDER: &str = "orderflow.order.v1";
     pub const PAYMENT: &str = "orderflow.payment.v1";
 
+    /// Every topic of the system.
+    pub const ALL: [&str; 3] = [CHECKOUT, ORDER, PAYMENT];
+
     /// The dead-letter topic of `topic`.
     pub fn dlq(topic: &str) -> String {
         format!("{topic}.dlq")

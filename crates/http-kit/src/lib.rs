@@ -13,7 +13,6 @@ pub mod problem;
 pub mod rate_limit;
 pub mod settings;
 pub mod shutdown;
-pub mod transient;
 
 pub use error::{Error, Result};
 pub use problem::Problem;

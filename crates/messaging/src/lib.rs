@@ -8,7 +8,7 @@ mod recovering;
 pub mod settings;
 pub mod topics;
 
+pub use self::settings::KafkaSettings;
 pub use off_thread::OffThread;
 pub use recovering::{MakeProducer, Recovering};
-pub use settings::KafkaSettings;
 pub use topics::Topics;

@@ -1,8 +1,8 @@
 //! Kafka settings, read with the other settings at start.
 
-use http_kit::settings::Env;
 use rdkafka::ClientConfig;
 use secrecy::{ExposeSecret, SecretString};
+use settings::Env;
 
 /// How to reach Kafka and name its topics.
 #[derive(Debug, Clone)]

@@ -9,13 +9,6 @@ use rdkafka::types::RDKafkaErrorCode;
 
 use crate::KafkaSettings;
 
-/// Every logical topic of the system.
-pub const ALL: [&str; 3] = [
-    events::topics::CHECKOUT,
-    events::topics::ORDER,
-    events::topics::PAYMENT,
-];
-
 /// Maps logical topic names to the real ones of a deployment.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Topics {
@@ -41,7 +34,8 @@ impl Topics {
 
     /// Every real topic: the event topics and their dead-letter topics.
     pub fn all(&self) -> Vec<String> {
-        ALL.iter()
+        events::topics::ALL
+            .iter()
             .flat_map(|t| [self.name(t), self.dlq(t)])
             .collect()
     }

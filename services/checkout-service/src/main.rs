@@ -1,4 +1,4 @@
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    backbone::command::main::<checkout_service::startup::CheckoutService>().await
+    service_kit::command::main::<checkout_service::startup::CheckoutService>().await
 }

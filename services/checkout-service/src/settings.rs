@@ -1,10 +1,11 @@
-//! checkout-service settings, read once at start (names in `http_kit::settings::VARIABLES`).
+//! checkout-service settings, read once at start (names in `settings::VARIABLES`).
 
 use std::time::Duration;
 
-use backbone::EventSettings;
-use http_kit::settings::{CommonSettings, Env, SettingsError};
+use http_kit::settings::CommonSettings;
 use secrecy::SecretString;
+use service_kit::EventSettings;
+use settings::{Env, SettingsError};
 
 #[derive(Debug, Clone)]
 pub struct Settings {

@@ -1,18 +1,15 @@
-//! Builds the application once; `main` and the tests start it the same way.
+//! What checkout-service adds to the shared start-up (`service_kit::app`): the session store
+//! (Redis, also a readiness check), the payment provider and its saga handler on the order
+//! topic, the sweeper of stalled checkouts and the purge of old idempotency keys.
 
 use std::time::Duration;
 
 use anyhow::Context;
-use axum::Router;
-use backbone::Backbone;
-use faults::Faults;
-use http_kit::auth::JwtKeys;
-use http_kit::health::Draining;
-use http_kit::rate_limit::WriteLimiter;
 use secrecy::ExposeSecret;
-use tokio::net::TcpListener;
-use tokio_util::sync::CancellationToken;
+use service_kit::app::Base;
+use utoipa::OpenApi;
 
+use crate::openapi::ApiDoc;
 use crate::payments::provider::Provider;
 use crate::saga::CheckoutSaga;
 use crate::saga::sweeper::Sweeper;
@@ -22,129 +19,71 @@ use crate::store::{idempotency, sessions::SessionStore};
 use crate::{MIGRATOR, routes};
 
 /// A built, bound, not yet running checkout-service.
-#[derive(Debug)]
-pub struct Application {
-    listener: TcpListener,
-    router: Router,
-    state: AppState,
-    backbone: Backbone<CheckoutSaga>,
-    idempotency_retention: Duration,
-    sweeper: Sweeper,
-}
+pub type Application = service_kit::app::Application<CheckoutSaga>;
 
-impl Application {
-    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
-        let common = &settings.common;
-        let faults = Faults::new(common.fault_flags);
-        let db = http_kit::db::pool(
-            &common.database_url,
-            common.db_pool_max,
-            common.db_acquire_timeout,
-            &faults,
-        )
-        .context("DATABASE_URL")?;
-        let redis = redis::Client::open(settings.session_store.expose_secret())
-            .context("SESSION_STORE is not a valid redis URL")?;
-        let sessions = SessionStore::new(redis, &settings.redis_key_prefix, settings.session_ttl)?;
-        let saga = CheckoutSaga {
-            provider: Provider::new(db.clone(), faults.clone()),
-            sessions: sessions.clone(),
-        };
-        let topics = vec![events::topics::ORDER];
-        let backbone = Backbone::new(
-            &db,
-            &common.database_url,
+/// Builds the application once; `main` and the tests start it the same way.
+pub async fn build(settings: Settings) -> anyhow::Result<Application> {
+    let common = &settings.common;
+    let mut base = Base::new("checkout-service", common)?;
+    let redis = redis::Client::open(settings.session_store.expose_secret())
+        .context("SESSION_STORE is not a valid redis URL")?;
+    let sessions = SessionStore::new(redis, &settings.redis_key_prefix, settings.session_ttl)?;
+    let pinged = sessions.clone();
+    base.ready_when("redis", move || {
+        let sessions = pinged.clone();
+        async move { sessions.ping().await }
+    });
+    let saga = CheckoutSaga {
+        provider: Provider::new(base.db.clone(), base.faults.clone()),
+        sessions: sessions.clone(),
+    };
+    let backbone = base.backbone(common, &settings.events, vec![events::topics::ORDER], saga)?;
+    let sweeper = Sweeper {
+        db: base.db.clone(),
+        timeout: settings.events.saga_timeout,
+        overdue: service_kit::metrics::sagas_overdue(&mut base.registry, "Checkouts PENDING,"),
+    };
+    let state = AppState {
+        db: base.db.clone(),
+        sessions,
+        keys: base.keys.clone(),
+        cookie_secure: settings.session_cookie_secure,
+    };
+    let purged = base.db.clone();
+    let retention = settings.idempotency_retention;
+    let app = base
+        .application(
+            common,
             &settings.events,
-            "checkout-service",
-            topics,
-            saga,
-            &faults,
-        )
-        .map_err(|e| anyhow::anyhow!("event backbone: {e}"))?;
-        let keys = JwtKeys::hs256(&common.jwt_secret);
-        let mut registry = prometheus_client::registry::Registry::default();
-        let http_metrics = http_kit::metrics::HttpMetrics::register(&mut registry);
-        backbone.register_metrics(&mut registry);
-        let writes = WriteLimiter::new(common.rate_limit, keys.clone(), &mut registry);
-        let sweeper = Sweeper {
-            db: db.clone(),
-            timeout: settings.events.saga_timeout,
-            overdue: backbone::metrics::sagas_overdue(&mut registry, "Checkouts PENDING,"),
-        };
-        let backbone_routes =
-            backbone::admin::router(backbone.admin(&db, keys.clone(), &settings.events)?).merge(
-                backbone::metrics::router(registry, &db, &common.service_name),
-            );
-        let state = AppState {
-            db,
-            sessions,
-            keys,
-            draining: Draining::default(),
-            cookie_secure: settings.session_cookie_secure,
-            faults,
-        };
-        let listener = TcpListener::bind(common.http_addr)
-            .await
-            .with_context(|| format!("cannot listen on HTTP_ADDR {}", common.http_addr))?;
-        Ok(Self {
-            listener,
-            router: routes::router(state.clone(), backbone_routes, http_metrics, writes),
-            state,
             backbone,
-            idempotency_retention: settings.idempotency_retention,
-            sweeper,
-        })
-    }
-
-    /// The bound port (tests bind port 0).
-    pub fn port(&self) -> u16 {
-        self.listener
-            .local_addr()
-            .map(|a| a.port())
-            .unwrap_or_default()
-    }
-
-    /// Serves until `shutdown` fires, then drains in-flight requests, stops the consumer and
-    /// the relay, and returns.
-    pub async fn run_until_stopped(self, shutdown: CancellationToken) -> anyhow::Result<()> {
-        let addr = self.listener.local_addr()?;
-        tracing::info!(%addr, "checkout-service listening");
-        let mut tasks = self.backbone.spawn(&shutdown);
-        let retention = self.idempotency_retention;
-        let purge_db = self.state.db.clone();
-        tasks.push(tokio::spawn(backbone::periodically(
+            routes::router(state),
+            ApiDoc::openapi(),
+        )
+        .await?;
+    Ok(app
+        .every(
             Duration::from_secs(60),
-            shutdown.clone(),
             "idempotency keys purged",
             move || {
-                let db = purge_db.clone();
+                let db = purged.clone();
                 async move { idempotency::purge(&db, retention).await }
             },
-        )));
-        let sweeper = self.sweeper;
-        tasks.push(tokio::spawn(backbone::periodically(
-            backbone::sweep_interval(sweeper.timeout),
-            shutdown.clone(),
+        )
+        .every(
+            service_kit::sweep_interval(sweeper.timeout),
             "stalled checkouts failed or asked about by the sweeper",
             move || {
                 let sweeper = sweeper.clone();
                 async move { sweeper.sweep_once().await }
             },
-        )));
-        http_kit::layers::serve(self.listener, self.router, shutdown, self.state.draining).await?;
-        for task in tasks {
-            task.await?;
-        }
-        tracing::info!("checkout-service stopped");
-        Ok(())
-    }
+        ))
 }
 
-backbone::service! {
-    /// checkout-service as the shared command line runs it (`backbone::command`).
+service_kit::service! {
+    /// checkout-service as the shared command line runs it (`service_kit::command`).
     CheckoutService = "checkout-service" {
         settings: Settings,
         migrations: MIGRATOR,
-        application: Application,
+        build: build,
     }
 }

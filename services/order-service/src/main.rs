@@ -1,4 +1,4 @@
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    backbone::command::main::<order_service::startup::OrderService>().await
+    service_kit::command::main::<order_service::startup::OrderService>().await
 }

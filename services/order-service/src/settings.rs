@@ -1,7 +1,8 @@
-//! order-service settings, read once at start (names in `http_kit::settings::VARIABLES`).
+//! order-service settings, read once at start (names in `settings::VARIABLES`).
 
-use backbone::EventSettings;
-use http_kit::settings::{CommonSettings, Env, SettingsError};
+use http_kit::settings::CommonSettings;
+use service_kit::EventSettings;
+use settings::{Env, SettingsError};
 
 #[derive(Debug, Clone)]
 pub struct Settings {

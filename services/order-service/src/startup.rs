@@ -1,15 +1,10 @@
-//! Builds the application once; `main` and the tests start it the same way.
+//! What order-service adds to the shared start-up (`service_kit::app`): its saga handler on the
+//! checkout and payment topics, and the sweeper of stuck orders.
 
-use anyhow::Context;
-use axum::Router;
-use backbone::Backbone;
-use faults::Faults;
-use http_kit::auth::JwtKeys;
-use http_kit::health::Draining;
-use http_kit::rate_limit::WriteLimiter;
-use tokio::net::TcpListener;
-use tokio_util::sync::CancellationToken;
+use service_kit::app::Base;
+use utoipa::OpenApi;
 
+use crate::openapi::ApiDoc;
 use crate::saga::OrderSaga;
 use crate::saga::sweeper::Sweeper;
 use crate::settings::Settings;
@@ -17,110 +12,50 @@ use crate::state::AppState;
 use crate::{MIGRATOR, routes};
 
 /// A built, bound, not yet running order-service.
-#[derive(Debug)]
-pub struct Application {
-    listener: TcpListener,
-    router: Router,
-    state: AppState,
-    backbone: Backbone<OrderSaga>,
-    sweeper: Sweeper,
-}
+pub type Application = service_kit::app::Application<OrderSaga>;
 
-impl Application {
-    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
-        let common = &settings.common;
-        let faults = Faults::new(common.fault_flags);
-        let db = http_kit::db::pool(
-            &common.database_url,
-            common.db_pool_max,
-            common.db_acquire_timeout,
-            &faults,
-        )
-        .context("DATABASE_URL")?;
-        let topics = vec![events::topics::CHECKOUT, events::topics::PAYMENT];
-        let backbone = Backbone::new(
-            &db,
-            &common.database_url,
+/// Builds the application once; `main` and the tests start it the same way.
+pub async fn build(settings: Settings) -> anyhow::Result<Application> {
+    let common = &settings.common;
+    let mut base = Base::new("order-service", common)?;
+    let topics = vec![events::topics::CHECKOUT, events::topics::PAYMENT];
+    let backbone = base.backbone(common, &settings.events, topics, OrderSaga)?;
+    let sweeper = Sweeper {
+        db: base.db.clone(),
+        timeout: settings.events.saga_timeout,
+        overdue: service_kit::metrics::sagas_overdue(
+            &mut base.registry,
+            "Orders awaiting payment or owed a refund,",
+        ),
+    };
+    let state = AppState {
+        db: base.db.clone(),
+        keys: base.keys.clone(),
+    };
+    let app = base
+        .application(
+            common,
             &settings.events,
-            "order-service",
-            topics,
-            OrderSaga,
-            &faults,
-        )
-        .map_err(|e| anyhow::anyhow!("event backbone: {e}"))?;
-        let keys = JwtKeys::hs256(&common.jwt_secret);
-        let mut registry = prometheus_client::registry::Registry::default();
-        let http_metrics = http_kit::metrics::HttpMetrics::register(&mut registry);
-        backbone.register_metrics(&mut registry);
-        let writes = WriteLimiter::new(common.rate_limit, keys.clone(), &mut registry);
-        let sweeper = Sweeper {
-            db: db.clone(),
-            timeout: settings.events.saga_timeout,
-            overdue: backbone::metrics::sagas_overdue(
-                &mut registry,
-                "Orders awaiting payment or owed a refund,",
-            ),
-        };
-        let backbone_routes =
-            backbone::admin::router(backbone.admin(&db, keys.clone(), &settings.events)?).merge(
-                backbone::metrics::router(registry, &db, &common.service_name),
-            );
-        let state = AppState {
-            db,
-            keys,
-            draining: Draining::default(),
-            faults,
-        };
-        let listener = TcpListener::bind(common.http_addr)
-            .await
-            .with_context(|| format!("cannot listen on HTTP_ADDR {}", common.http_addr))?;
-        Ok(Self {
-            listener,
-            router: routes::router(state.clone(), backbone_routes, http_metrics, writes),
-            state,
             backbone,
-            sweeper,
-        })
-    }
-
-    /// The bound port (tests bind port 0).
-    pub fn port(&self) -> u16 {
-        self.listener
-            .local_addr()
-            .map(|a| a.port())
-            .unwrap_or_default()
-    }
-
-    /// Serves until `shutdown` fires, then drains in-flight requests, stops the consumer and
-    /// the relay, and returns.
-    pub async fn run_until_stopped(self, shutdown: CancellationToken) -> anyhow::Result<()> {
-        let addr = self.listener.local_addr()?;
-        tracing::info!(%addr, "order-service listening");
-        let mut tasks = self.backbone.spawn(&shutdown);
-        let sweeper = self.sweeper;
-        tasks.push(tokio::spawn(backbone::periodically(
-            backbone::sweep_interval(sweeper.timeout),
-            shutdown.clone(),
-            "stuck orders cancelled by the sweeper",
-            move || {
-                let sweeper = sweeper.clone();
-                async move { sweeper.sweep_once().await }
-            },
-        )));
-        http_kit::layers::serve(self.listener, self.router, shutdown, self.state.draining).await?;
-        for task in tasks {
-            task.await?;
-        }
-        tracing::info!("order-service stopped");
-        Ok(())
-    }
+            routes::router(state),
+            ApiDoc::openapi(),
+        )
+        .await?;
+    Ok(app.every(
+        service_kit::sweep_interval(sweeper.timeout),
+        "stuck orders cancelled by the sweeper",
+        move || {
+            let sweeper = sweeper.clone();
+            async move { sweeper.sweep_once().await }
+        },
+    ))
 }
 
-backbone::service! {
-    /// order-service as the shared command line runs it (`backbone::command`).
+service_kit::service! {
+    /// order-service as the shared command line runs it (`service_kit::command`).
     OrderService = "order-service" {
         settings: Settings,
         migrations: MIGRATOR,
-        application: Application,
+        build: build,
     }
 }

@@ -93,7 +93,7 @@ pub async fn run(sources: &Sources<'_>, accepted: &[Uuid]) -> anyhow::Result<Vec
     let topics = Topics::new(&sources.kafka.topic_prefix);
     let mut on_topic: HashMap<&str, Vec<Record>> = HashMap::new();
     let mut dead_letters = Check::new("dead letters: only the poison sent on purpose");
-    for logical in messaging::topics::ALL {
+    for logical in events::topics::ALL {
         let records = topic::read(sources.kafka, &topics.name(logical)).await?;
         topic::dump(&records, &sources.out_dir.join(format!("{logical}.tsv")))?;
         on_topic.insert(logical, records);

@@ -74,7 +74,7 @@ fn group_lag(kafka: &KafkaSettings, groups: &[String]) -> Option<i64> {
     let mut partitions = TopicPartitionList::new();
     let mut highs = Vec::new();
     let reader: BaseConsumer = kafka.client_config().create().ok()?;
-    for logical in messaging::topics::ALL {
+    for logical in events::topics::ALL {
         let topic = topics.name(logical);
         for partition in 0..kafka.partitions {
             let (_, high) = reader.fetch_watermarks(&topic, partition, WITHIN).ok()?;

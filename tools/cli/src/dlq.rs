@@ -1,8 +1,8 @@
 //! `orderflowctl dlq`: the dead-letter tools from a terminal, straight on Kafka.
 
 use anyhow::{Context, bail};
-use http_kit::settings::Env;
 use messaging::{KafkaSettings, Topics, dlq};
+use settings::Env;
 
 pub fn kafka_settings() -> anyhow::Result<KafkaSettings> {
     let mut env = Env::from_process();
@@ -12,10 +12,10 @@ pub fn kafka_settings() -> anyhow::Result<KafkaSettings> {
 }
 
 fn dlq_topic(kafka: &KafkaSettings, logical: &str) -> anyhow::Result<String> {
-    if !messaging::topics::ALL.contains(&logical) {
+    if !events::topics::ALL.contains(&logical) {
         bail!(
             "unknown topic {logical:?}: expected one of {:?}",
-            messaging::topics::ALL
+            events::topics::ALL
         );
     }
     Ok(Topics::new(&kafka.topic_prefix).dlq(logical))
@@ -52,7 +52,7 @@ pub async fn run(args: &[String]) -> anyhow::Result<()> {
                 }
             }
             if topics.is_empty() {
-                topics = messaging::topics::ALL
+                topics = events::topics::ALL
                     .iter()
                     .map(|t| (*t).to_owned())
                     .collect();

@@ -23,7 +23,7 @@ async fn main() -> anyhow::Result<()> {
     match args.first().map(String::as_str) {
         Some("token") => token(&args[1..]),
         Some("settings-table") => {
-            print!("{}", http_kit::settings::markdown_table());
+            print!("{}", settings::markdown_table());
             Ok(())
         }
         Some("asyncapi") => {

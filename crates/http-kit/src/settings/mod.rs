@@ -1,16 +1,10 @@
-//! Typed settings, read once at start. [`VARIABLES`] is the one list of every environment
-//! variable the services read: the README table, compose and Kubernetes are checked against it.
-
-mod env;
-mod variables;
-
-pub use env::{Env, SettingsError};
-pub use variables::{VARIABLES, Variable, markdown_table};
+//! The settings every HTTP service reads, through [`settings::Env`].
 
 use std::net::SocketAddr;
 use std::time::Duration;
 
 use secrecy::{ExposeSecret, SecretString};
+use settings::Env;
 
 use crate::rate_limit::RateLimitSettings;
 

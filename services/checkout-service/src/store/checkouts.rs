@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use events::OrderLine;
-use http_kit::{Problem, Result, db};
+use http_kit::{Problem, Result};
 use sqlx::{PgExecutor, Postgres, Transaction};
 use uuid::Uuid;
 
@@ -58,7 +58,7 @@ pub async fn insert(
     .fetch_one(&mut **tx)
     .await;
     match inserted {
-        Err(e) if db::unique_violation(&e) == Some("checkouts_session_cart_version_key") => Err(Problem::conflict(
+        Err(e) if storage::unique_violation(&e) == Some("checkouts_session_cart_version_key") => Err(Problem::conflict(
             "cart_already_checked_out",
             "this version of the cart was already checked out; change the cart to check out again",
         )

@@ -1,12 +1,11 @@
 use std::time::Duration;
 
 use checkout_service::settings::Settings;
-use checkout_service::startup::Application;
 use http_kit::auth::JwtKeys;
-use http_kit::settings::Env;
 use reqwest::{RequestBuilder, Response};
 use secrecy::SecretString;
 use serde_json::{Value, json};
+use settings::Env;
 use sqlx::PgPool;
 pub use test_support::assert_problem;
 use tokio_util::sync::CancellationToken;
@@ -75,7 +74,9 @@ pub async fn spawn_app_with(deps: Deps, overrides: &[(&str, &str)]) -> TestApp {
         .await
         .expect("connect to the test database");
     checkout_service::MIGRATOR.run(&db).await.expect("migrate");
-    let app = Application::build(settings).await.expect("build app");
+    let app = checkout_service::startup::build(settings)
+        .await
+        .expect("build app");
     let address = format!("http://127.0.0.1:{}", app.port());
     let shutdown = CancellationToken::new();
     tokio::spawn(app.run_until_stopped(shutdown.clone()));

@@ -2,13 +2,12 @@ use std::time::Duration;
 
 use events::OrderLine;
 use http_kit::auth::JwtKeys;
-use http_kit::settings::Env;
 use messaging::KafkaSettings;
 use order_service::settings::Settings;
-use order_service::startup::Application;
 use order_service::store::orders::{self, NewOrder};
 use reqwest::{RequestBuilder, Response};
 use secrecy::SecretString;
+use settings::Env;
 use sqlx::PgPool;
 pub use test_support::assert_problem;
 use tokio_util::sync::CancellationToken;
@@ -75,7 +74,9 @@ pub async fn spawn_app_with(
         .await
         .expect("connect to the test database");
     order_service::MIGRATOR.run(&db).await.expect("migrate");
-    let app = Application::build(settings).await.expect("build app");
+    let app = order_service::startup::build(settings)
+        .await
+        .expect("build app");
     let address = format!("http://127.0.0.1:{}", app.port());
     let shutdown = CancellationToken::new();
     tokio::spawn(app.run_until_stopped(shutdown.clone()));

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use secrecy::SecretString;
 
-use super::VARIABLES;
+use crate::VARIABLES;
 
 /// Why the settings could not be loaded: every bad variable, each named.
 #[derive(Debug, thiserror::Error)]

@@ -1,7 +1,7 @@
 use std::time::Duration;
 
-use http_kit::settings::Env;
 use messaging::KafkaSettings;
+use settings::Env;
 
 /// Settings of the event backbone, read with the service's other settings.
 #[derive(Debug, Clone)]

@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use anyhow::Context;
 use faults::Faults;
-pub use http_kit::settings::{CommonSettings, Env, SettingsError};
+pub use http_kit::settings::CommonSettings;
+pub use settings::{Env, SettingsError};
 pub use tokio_util::sync::CancellationToken;
 
 use crate::EventSettings;
@@ -65,7 +66,7 @@ pub async fn main<S: Service>() -> anyhow::Result<()> {
 
 /// `<service> migrate`: applies the migrations (the Kubernetes Job and `make up` run this).
 pub async fn migrate<S: Service>(settings: &S::Settings) -> anyhow::Result<()> {
-    let db = http_kit::db::pool(
+    let db = storage::pool(
         &S::common(settings).database_url,
         1,
         Duration::from_secs(30),
@@ -88,14 +89,14 @@ pub async fn relay<S: Service>(
 }
 
 /// Declares a service for the shared command line: a unit struct implementing [`Service`],
-/// for a settings type with `from_env`, `common` and `events`, a `Migrator` static, and an
-/// application with `build(settings)` and `run_until_stopped(shutdown)`.
+/// for a settings type with `from_env`, `common` and `events`, a `Migrator` static, and a
+/// `build(settings)` that returns the service's [`crate::app::Application`].
 #[macro_export]
 macro_rules! service {
     ($(#[$doc:meta])* $name:ident = $service:literal {
         settings: $settings:ty,
         migrations: $migrator:path,
-        application: $application:ty $(,)?
+        build: $build:path $(,)?
     }) => {
         $(#[$doc])*
         #[derive(Debug)]
@@ -127,10 +128,7 @@ macro_rules! service {
                 settings: $settings,
                 shutdown: $crate::command::CancellationToken,
             ) -> anyhow::Result<()> {
-                <$application>::build(settings)
-                    .await?
-                    .run_until_stopped(shutdown)
-                    .await
+                $build(settings).await?.run_until_stopped(shutdown).await
             }
         }
     };

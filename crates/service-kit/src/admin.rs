@@ -148,12 +148,12 @@ pub struct DeadLetterList {
 }
 
 fn dlq_topic(state: &AdminState, logical: &str) -> Result<String> {
-    if messaging::topics::ALL.contains(&logical) {
+    if events::topics::ALL.contains(&logical) {
         Ok(Topics::new(&state.kafka.topic_prefix).dlq(logical))
     } else {
         Err(Problem::bad_request(
             "unknown_topic",
-            format!("topic must be one of {:?}", messaging::topics::ALL),
+            format!("topic must be one of {:?}", events::topics::ALL),
         )
         .field("topic")
         .into())

@@ -1,11 +1,12 @@
 #![doc = include_str!("../README.md")]
 
 pub mod admin;
+pub mod app;
 pub mod command;
 pub mod metrics;
 mod settings;
 
-pub use settings::EventSettings;
+pub use self::settings::EventSettings;
 
 use std::sync::Arc;
 
@@ -146,7 +147,7 @@ pub async fn run_relay_process(
     use http_kit::health::{self, Draining};
 
     let faults = Faults::new(common.fault_flags);
-    let db = http_kit::db::pool(&common.database_url, 4, common.db_acquire_timeout, &faults)?;
+    let db = storage::pool(&common.database_url, 4, common.db_acquire_timeout, &faults)?;
     let http_addr = common.http_addr;
     let relay = relay(&db, &common.database_url, settings, &faults)?;
     let mut registry = prometheus_client::registry::Registry::default();
