@@ -4,14 +4,15 @@ use http_kit::openapi::BearerAuth;
 use http_kit::problem::ProblemDetails;
 use utoipa::OpenApi;
 
-use crate::routes::{cart, checkouts, payments, products, sessions};
+use crate::{cart, catalog, checkouts, payments, sessions};
 
 #[derive(Debug, OpenApi)]
 #[openapi(
     info(title = "orderflow checkout-service", description = "Sessions, carts, catalog and checkouts."),
     paths(
-        sessions::create, products::list, cart::get, cart::put_item, cart::remove_item, cart::clear,
-        checkouts::create, checkouts::get, payments::get,
+        sessions::routes::create, catalog::routes::list, cart::routes::get,
+        cart::routes::put_item, cart::routes::remove_item, cart::routes::clear,
+        checkouts::routes::create, checkouts::routes::get, payments::routes::get,
     ),
     components(schemas(ProblemDetails)),
     modifiers(&BearerAuth),

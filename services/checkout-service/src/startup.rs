@@ -9,13 +9,14 @@ use secrecy::ExposeSecret;
 use service_kit::app::Base;
 use utoipa::OpenApi;
 
+use crate::checkouts::idempotency;
+use crate::checkouts::sweeper::Sweeper;
 use crate::openapi::ApiDoc;
 use crate::payments::provider::Provider;
 use crate::saga::CheckoutSaga;
-use crate::saga::sweeper::Sweeper;
+use crate::sessions::SessionStore;
 use crate::settings::Settings;
 use crate::state::AppState;
-use crate::store::{idempotency, sessions::SessionStore};
 use crate::{MIGRATOR, routes};
 
 /// A built, bound, not yet running checkout-service.

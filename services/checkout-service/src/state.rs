@@ -2,7 +2,7 @@ use axum::extract::FromRef;
 use http_kit::auth::JwtKeys;
 use sqlx::PgPool;
 
-use crate::store::sessions::SessionStore;
+use crate::sessions::SessionStore;
 
 /// Everything a handler needs, built once at start.
 #[derive(Debug, Clone)]

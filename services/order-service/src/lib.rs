@@ -2,12 +2,12 @@
 
 pub mod domain;
 pub mod openapi;
+pub mod orders;
 pub mod routes;
 pub mod saga;
 pub mod settings;
 pub mod startup;
 pub mod state;
-pub mod store;
 
 /// The migrations of this service's database (`migrations/order`).
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/order");

@@ -4,12 +4,12 @@ use http_kit::openapi::BearerAuth;
 use http_kit::problem::ProblemDetails;
 use utoipa::OpenApi;
 
-use crate::routes::orders;
+use crate::orders;
 
 #[derive(Debug, OpenApi)]
 #[openapi(
     info(title = "orderflow order-service", description = "Orders and their status history."),
-    paths(orders::get, orders::list, orders::cancel),
+    paths(orders::routes::get, orders::routes::list, orders::routes::cancel),
     components(schemas(ProblemDetails)),
     modifiers(&BearerAuth),
 )]

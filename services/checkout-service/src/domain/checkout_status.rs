@@ -31,6 +31,8 @@ impl CheckoutStatus {
     }
 }
 
+super::text_column!(CheckoutStatus);
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,6 +1,9 @@
-//! Payments, a capability of checkout-service: a simulated provider and the payment records.
+//! Payments: a simulated provider, the payment records, the saga's payment steps, and
+//! `GET /v1/payments/{order_id}`.
 
 pub mod provider;
+pub(crate) mod routes;
+pub(crate) mod saga;
 pub mod store;
 
 use uuid::Uuid;

@@ -6,6 +6,8 @@ use sqlx::{PgExecutor, Postgres, Transaction};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use crate::domain::PaymentStatus;
+
 /// A payment as stored and shown.
 #[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
 pub struct Payment {
@@ -15,8 +17,7 @@ pub struct Payment {
     pub checkout_id: Uuid,
     pub amount_minor: i64,
     pub currency: String,
-    /// `AUTHORIZED`, `DECLINED` or `REFUNDED`.
-    pub status: String,
+    pub status: PaymentStatus,
     pub decline_reason: Option<String>,
     /// Provider calls it took (transient errors are retried).
     pub attempts: i32,
@@ -35,7 +36,7 @@ pub struct NewPayment<'a> {
     pub checkout_id: Uuid,
     pub amount_minor: i64,
     pub currency: &'a str,
-    pub status: &'a str,
+    pub status: PaymentStatus,
     pub decline_reason: Option<&'a str>,
     pub attempts: i32,
 }

@@ -196,7 +196,7 @@ async fn emptying_a_checked_out_cart_is_a_compare_and_delete_on_its_version() {
     let session = app.create_session(None).await;
     app.put_item(session, None, "KB-001", json!({ "quantity": 1 }))
         .await;
-    let store = checkout_service::store::sessions::SessionStore::new(
+    let store = checkout_service::sessions::SessionStore::new(
         app.redis.clone(),
         &app.prefix,
         std::time::Duration::from_secs(600),

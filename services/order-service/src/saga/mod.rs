@@ -25,7 +25,7 @@ use sqlx::{Postgres, Transaction};
 use uuid::Uuid;
 
 use crate::domain::OrderStatus;
-use crate::store::orders::{self, NewOrder};
+use crate::orders::store::{self as orders, NewOrder};
 
 /// The consumer group's handler.
 #[derive(Debug, Clone, Copy, Default)]

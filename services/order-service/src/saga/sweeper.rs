@@ -13,7 +13,7 @@ use events::CancelReason;
 use outbox::TraceContext;
 use sqlx::{Postgres, Transaction};
 
-use crate::store::orders;
+use crate::orders::store as orders;
 
 /// The orders cancelled by the customer after they were confirmed (so paid) whose refund has
 /// not been heard of: a macro, so the queries stay literal SQL.

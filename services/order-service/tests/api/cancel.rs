@@ -1,7 +1,7 @@
 use serde_json::Value;
 
 use order_service::domain::OrderStatus;
-use order_service::store::orders;
+use order_service::orders::store as orders;
 
 use crate::helpers::{assert_problem, spawn_app, spawn_app_with};
 

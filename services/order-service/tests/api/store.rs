@@ -1,7 +1,7 @@
 //! The data layer, tested directly.
 
 use order_service::domain::OrderStatus;
-use order_service::store::orders::{self, NewOrder};
+use order_service::orders::store::{self as orders, NewOrder};
 use uuid::Uuid;
 
 use crate::helpers::{lines, place_order, spawn_app};

@@ -1,5 +1,5 @@
 //! Sessions, kept only in Redis with a sliding TTL, so pods hold no state; their carts are in
-//! [`super::carts`].
+//! [`crate::cart`].
 //!
 //! Keys (the `{id}` braces are a Redis Cluster hash tag: a session's keys share a slot):
 //! - `<prefix>:session:{<id>}`: hash with `created_at` and, once bound, `customer`;
@@ -12,8 +12,7 @@ use redis::Script;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use uuid::Uuid;
 
-use super::carts::CartScripts;
-use crate::error::Result;
+use crate::cart::store::CartScripts;
 
 /// The start of every cart script: the session exists and is the caller's (bound on first
 /// authenticated use), and both TTLs are refreshed.
@@ -33,10 +32,10 @@ redis.call('EXPIRE', KEYS[1], ttl)
 /// The Redis-backed session and cart store.
 #[derive(Clone)]
 pub struct SessionStore {
-    pub(super) redis: ConnectionManager,
+    pub(crate) redis: ConnectionManager,
     prefix: String,
     ttl: Duration,
-    pub(super) scripts: std::sync::Arc<CartScripts>,
+    pub(crate) scripts: std::sync::Arc<CartScripts>,
 }
 
 impl std::fmt::Debug for SessionStore {
@@ -69,16 +68,16 @@ impl SessionStore {
         self.ttl
     }
 
-    pub(super) fn session_key(&self, id: Uuid) -> String {
+    pub(crate) fn session_key(&self, id: Uuid) -> String {
         format!("{}:session:{{{id}}}", self.prefix)
     }
 
-    pub(super) fn cart_key(&self, id: Uuid) -> String {
+    pub(crate) fn cart_key(&self, id: Uuid) -> String {
         format!("{}:cart:{{{id}}}", self.prefix)
     }
 
     /// Creates a session, bound at once to `owner` when the caller is authenticated.
-    pub async fn create(&self, owner: Option<&Caller>) -> Result<Uuid> {
+    pub async fn create(&self, owner: Option<&Caller>) -> redis::RedisResult<Uuid> {
         let id = Uuid::new_v4(); // random, not time-ordered: the id is a bearer credential
         let key = self.session_key(id);
         let mut pipe = redis::pipe();
@@ -99,7 +98,7 @@ impl SessionStore {
         redis::cmd("PING").query_async(&mut redis).await
     }
 
-    pub(super) fn ttl_secs(&self) -> i64 {
+    pub(crate) fn ttl_secs(&self) -> i64 {
         i64::try_from(self.ttl.as_secs()).unwrap_or(i64::MAX).max(1)
     }
 }

@@ -7,17 +7,15 @@
 //!
 //! Each step is guarded by the expected current state: replays and late events are no-ops.
 
-mod payment;
-pub mod sweeper;
-
 use consumer::{Envelope, Handler, HandlerError};
 use events::{CancelReason, EventData, OrderCancelled, OrderConfirmed, OrderPlaced, OrderPlacedV2};
 use outbox::TraceContext;
 use sqlx::{Postgres, Transaction};
 
+use crate::checkouts::store as checkouts;
+use crate::payments;
 use crate::payments::provider::Provider;
-use crate::store::checkouts;
-use crate::store::sessions::SessionStore;
+use crate::sessions::SessionStore;
 
 /// The consumer group's handler.
 #[derive(Debug, Clone)]
@@ -44,11 +42,11 @@ impl Handler for CheckoutSaga {
         let trace = TraceContext::current();
         match event.event_type.as_str() {
             OrderPlaced::TYPE => {
-                payment::authorize(&self.provider, tx, &event.data()?, &trace).await
+                payments::saga::authorize(&self.provider, tx, &event.data()?, &trace).await
             }
             OrderPlacedV2::TYPE => {
                 let placed: OrderPlacedV2 = event.data()?;
-                payment::authorize(&self.provider, tx, &placed.into(), &trace).await
+                payments::saga::authorize(&self.provider, tx, &placed.into(), &trace).await
             }
             OrderConfirmed::TYPE => self.complete(tx, &event.data()?).await,
             OrderCancelled::TYPE => self.cancelled(tx, &event.data()?, &trace).await,
@@ -81,7 +79,7 @@ impl CheckoutSaga {
         cancelled: &OrderCancelled,
         trace: &TraceContext,
     ) -> Result<(), HandlerError> {
-        payment::refund(&self.provider, tx, cancelled, trace).await?;
+        payments::saga::refund(&self.provider, tx, cancelled, trace).await?;
         let reason = match cancelled.reason {
             CancelReason::PaymentDeclined => "declined",
             CancelReason::CustomerRequested => "cancelled",

@@ -4,9 +4,9 @@ use http_kit::problem::ProblemDetails;
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::catalog::store::{self as catalog, Product};
 use crate::error::Result;
 use crate::state::AppState;
-use crate::store::catalog::{self, Product};
 
 /// The catalog.
 #[derive(Debug, Serialize, ToSchema)]

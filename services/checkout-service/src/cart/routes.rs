@@ -8,13 +8,13 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::domain::{Quantity, Sku};
+use crate::cart::pricing::{self, PricedCart, PricingError};
+use crate::cart::{Cart, CartChange, CartError, MAX_CART_LINES};
+use crate::catalog::store as catalog;
+use crate::domain::{Money, MoneyError, Quantity, Sku};
 use crate::error::Result;
-use crate::pricing::{self, PricedCart};
-use crate::routes::sessions::SessionRef;
+use crate::sessions::routes::SessionRef;
 use crate::state::AppState;
-use crate::store::carts::{Cart, CartChange};
-use crate::store::catalog;
 
 /// A cart, priced from the catalog.
 #[derive(Debug, Serialize, ToSchema)]
@@ -46,11 +46,7 @@ pub struct SetQuantity {
 }
 
 async fn view(state: &AppState, session: Uuid, cart: Cart) -> Result<Json<CartView>> {
-    let PricedCart {
-        lines,
-        total_minor,
-        currency,
-    } = pricing::price(&state.db, &cart).await?;
+    let PricedCart { lines, total } = pricing::price(&state.db, &cart).await?;
     let items = lines
         .into_iter()
         .map(|l| CartLineView {
@@ -65,8 +61,8 @@ async fn view(state: &AppState, session: Uuid, cart: Cart) -> Result<Json<CartVi
         session_id: session,
         version: cart.version,
         items,
-        total_minor,
-        currency,
+        total_minor: total.as_ref().map_or(0, Money::amount_minor),
+        currency: total.map(|t| t.currency().to_owned()),
     }))
 }
 
@@ -175,4 +171,50 @@ pub async fn clear(
         .change(session, caller.as_ref(), &CartChange::Clear)
         .await?;
     view(&state, session, cart).await
+}
+
+impl From<CartError> for http_kit::Error {
+    fn from(error: CartError) -> Self {
+        let problem = match error {
+            CartError::NoSession => Problem::not_found(
+                "session_not_found",
+                "the session does not exist or has expired; create one with POST /v1/sessions",
+            ),
+            CartError::TokenRequired => Problem::unauthorized(
+                "missing_token",
+                "this session belongs to a customer: send that customer's bearer token",
+            ),
+            CartError::OtherCustomer => Problem::forbidden(
+                "session_of_another_customer",
+                "this session belongs to another customer",
+            ),
+            CartError::Full => Problem::unprocessable(
+                "cart_full",
+                format!("a cart holds at most {MAX_CART_LINES} different SKUs"),
+            )
+            .field("sku"),
+            CartError::Redis(e) => return e.into(),
+        };
+        problem.into()
+    }
+}
+
+impl From<PricingError> for http_kit::Error {
+    fn from(error: PricingError) -> Self {
+        let problem = match error {
+            PricingError::UnknownSku(sku) => Problem::unprocessable(
+                "unknown_sku",
+                format!("{sku} is no longer in the catalog; remove it from the cart"),
+            )
+            .field("sku"),
+            PricingError::Money(MoneyError::MixedCurrencies) => {
+                Problem::unprocessable("mixed_currencies", "a cart must be in one currency")
+            }
+            PricingError::Money(MoneyError::TooLarge) => {
+                Problem::unprocessable("total_too_large", "the cart total is too large")
+            }
+            PricingError::Database(e) => return e.into(),
+        };
+        problem.into()
+    }
 }

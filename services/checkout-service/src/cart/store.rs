@@ -1,21 +1,34 @@
 //! Carts, one per session, in Redis beside it (`<prefix>:cart:{<id>}`: `version` and one
 //! `item:<SKU>` field per line). Every operation is one Lua script that first checks the
-//! session ([`super::sessions`]); `version` only grows, so (session, version) names one exact
+//! session ([`crate::sessions`]); `version` only grows, so (session, version) names one exact
 //! cart content for ever.
 
 use std::collections::BTreeMap;
 
-use http_kit::Problem;
 use http_kit::auth::Caller;
 use redis::Script;
 use uuid::Uuid;
 
-use super::sessions::SessionStore;
 use crate::domain::{Quantity, Sku};
-use crate::error::Result;
+use crate::sessions::SessionStore;
 
 /// Most distinct SKUs one cart may hold.
 pub const MAX_CART_LINES: usize = 50;
+
+/// Why a cart operation was refused; the routes answer each with its problem.
+#[derive(Debug, thiserror::Error)]
+pub enum CartError {
+    #[error("the session does not exist or has expired")]
+    NoSession,
+    #[error("the session belongs to a customer and no token was sent")]
+    TokenRequired,
+    #[error("the session belongs to another customer")]
+    OtherCustomer,
+    #[error("the cart already holds {MAX_CART_LINES} different SKUs")]
+    Full,
+    #[error(transparent)]
+    Redis(#[from] redis::RedisError),
+}
 
 const GET: &str = r"
 redis.call('EXPIRE', KEYS[2], ttl)
@@ -77,7 +90,7 @@ pub enum CartChange {
 }
 
 #[derive(Debug, Clone)]
-pub(super) struct CartScripts {
+pub(crate) struct CartScripts {
     get: Script,
     set_item: Script,
     remove_item: Script,
@@ -87,7 +100,7 @@ pub(super) struct CartScripts {
 
 impl CartScripts {
     /// `guarded` prefixes a script with the session check.
-    pub(super) fn new(guarded: impl Fn(&str) -> Script) -> Self {
+    pub(crate) fn new(guarded: impl Fn(&str) -> Script) -> Self {
         Self {
             get: guarded(GET),
             set_item: guarded(SET_ITEM),
@@ -100,7 +113,7 @@ impl CartScripts {
 
 impl SessionStore {
     /// Reads the cart of `session`, checking (and binding) its owner.
-    pub async fn cart(&self, session: Uuid, caller: Option<&Caller>) -> Result<Cart> {
+    pub async fn cart(&self, session: Uuid, caller: Option<&Caller>) -> Result<Cart, CartError> {
         self.run(&self.scripts.get, session, caller, &[]).await
     }
 
@@ -110,7 +123,7 @@ impl SessionStore {
         session: Uuid,
         caller: Option<&Caller>,
         change: &CartChange,
-    ) -> Result<Cart> {
+    ) -> Result<Cart, CartError> {
         match change {
             CartChange::Set(sku, quantity) => {
                 let args = [
@@ -158,7 +171,7 @@ impl SessionStore {
         session: Uuid,
         caller: Option<&Caller>,
         args: &[String],
-    ) -> Result<Cart> {
+    ) -> Result<Cart, CartError> {
         let mut invocation = script.key(self.session_key(session));
         invocation
             .key(self.cart_key(session))
@@ -172,27 +185,10 @@ impl SessionStore {
             invocation.invoke_async(&mut redis).await?;
         match status {
             0 => Ok(parse_cart(fields)),
-            1 => Err(Problem::not_found(
-                "session_not_found",
-                "the session does not exist or has expired; create one with POST /v1/sessions",
-            )
-            .into()),
-            2 => Err(Problem::unauthorized(
-                "missing_token",
-                "this session belongs to a customer: send that customer's bearer token",
-            )
-            .into()),
-            3 => Err(Problem::forbidden(
-                "session_of_another_customer",
-                "this session belongs to another customer",
-            )
-            .into()),
-            _ => Err(Problem::unprocessable(
-                "cart_full",
-                format!("a cart holds at most {MAX_CART_LINES} different SKUs"),
-            )
-            .field("sku")
-            .into()),
+            1 => Err(CartError::NoSession),
+            2 => Err(CartError::TokenRequired),
+            3 => Err(CartError::OtherCustomer),
+            _ => Err(CartError::Full),
         }
     }
 }

@@ -16,13 +16,13 @@ use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use crate::cart::pricing;
+use crate::checkouts::idempotency::{self, Claim, Scope, StoredResponse};
+use crate::checkouts::store::{self as checkouts, InsertError, NewCheckout};
 use crate::domain::{CardToken, CheckoutStatus, IdempotencyKey};
 use crate::error::Result;
-use crate::pricing;
-use crate::routes::sessions::SessionRef;
+use crate::sessions::routes::SessionRef;
 use crate::state::AppState;
-use crate::store::checkouts::{self, NewCheckout};
-use crate::store::idempotency::{self, Claim, Scope, StoredResponse};
 
 const ROUTE: &str = "POST /v1/checkouts";
 const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
@@ -156,15 +156,14 @@ pub async fn create(
         return replay(stored, &fingerprint);
     }
     let cart = cart?;
-    if cart.items.is_empty() {
+    let priced = pricing::price(&mut *tx, &cart).await?;
+    let Some(total) = priced.total else {
         return Err(Problem::unprocessable(
             "cart_empty",
             "the cart is empty; add items before checking out",
         )
         .into());
-    }
-    let priced = pricing::price(&mut *tx, &cart).await?;
-    let currency = priced.currency.unwrap_or_default();
+    };
     let created_at = checkouts::insert(
         &mut tx,
         &NewCheckout {
@@ -173,8 +172,7 @@ pub async fn create(
             session_id: session,
             cart_version: cart.version,
             lines: &priced.lines,
-            total_minor: priced.total_minor,
-            currency: &currency,
+            total: &total,
             card_token: card_token.as_str(),
         },
     )
@@ -183,8 +181,8 @@ pub async fn create(
         checkout_id,
         customer_id: caller.customer_id.clone(),
         lines: priced.lines,
-        total_minor: priced.total_minor,
-        currency,
+        total_minor: total.amount_minor(),
+        currency: total.currency().to_owned(),
         submitted_at: created_at,
     };
     outbox::enqueue(&mut tx, checkout_id, &event, &TraceContext::current()).await?;
@@ -218,7 +216,7 @@ pub async fn get(
         .ok_or_else(|| Problem::not_found("checkout_not_found", format!("no checkout {id}")))?;
     Ok(Json(CheckoutView {
         checkout_id: checkout.id,
-        status: checkout.status,
+        status: checkout.status.as_str().to_owned(),
         order_id: checkout.order_id,
         failure_reason: checkout.failure_reason,
         lines: checkout.lines.0,
@@ -280,4 +278,17 @@ fn respond(
         headers.insert(REPLAYED, HeaderValue::from_static("true"));
     }
     response
+}
+
+impl From<InsertError> for http_kit::Error {
+    fn from(error: InsertError) -> Self {
+        match error {
+            InsertError::CartAlreadyCheckedOut => Problem::conflict(
+                "cart_already_checked_out",
+                "this version of the cart was already checked out; change the cart to check out again",
+            )
+            .into(),
+            InsertError::Database(e) => e.into(),
+        }
+    }
 }

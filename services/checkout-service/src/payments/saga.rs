@@ -8,11 +8,11 @@ use events::{OrderCancelled, OrderPlaced, PaymentAuthorized, PaymentDeclined, Pa
 use outbox::TraceContext;
 use sqlx::{Postgres, Transaction};
 
-use crate::domain::CheckoutStatus;
+use crate::checkouts::store as checkouts;
+use crate::domain::{CheckoutStatus, PaymentStatus};
 use crate::payments::payment_id;
 use crate::payments::provider::{Authorization, Provider, ProviderError};
 use crate::payments::store::{self as payments, NewPayment};
-use crate::store::checkouts;
 
 /// Provider calls per payment before a transient error counts as a decline.
 pub const MAX_PROVIDER_ATTEMPTS: i32 = 3;
@@ -40,7 +40,7 @@ pub async fn authorize(
         )));
     };
     checkouts::attach_order(tx, placed.checkout_id, placed.order_id).await?;
-    if CheckoutStatus::parse(&checkout.status) != Some(CheckoutStatus::Pending)
+    if checkout.status != CheckoutStatus::Pending
         || payments::find_by_order(&mut **tx, placed.order_id)
             .await?
             .is_some()
@@ -51,8 +51,8 @@ pub async fn authorize(
     let id = payment_id(placed.order_id);
     let (decision, attempts) = call_provider(provider, id, &checkout.card_token, placed).await?;
     let (status, reason) = match &decision {
-        Authorization::Approved => ("AUTHORIZED", None),
-        Authorization::Declined { reason } => ("DECLINED", Some(reason.as_str())),
+        Authorization::Approved => (PaymentStatus::Authorized, None),
+        Authorization::Declined { reason } => (PaymentStatus::Declined, Some(reason.as_str())),
     };
     payments::insert(
         tx,
@@ -92,7 +92,7 @@ pub async fn authorize(
             outbox::enqueue_as(tx, placed.order_id, &subject, &event, trace).await?;
         }
     }
-    tracing::info!(payment_id = %id, order_id = %placed.order_id, status, attempts, "payment decided");
+    tracing::info!(payment_id = %id, order_id = %placed.order_id, status = status.as_str(), attempts, "payment decided");
     Ok(())
 }
 
@@ -144,7 +144,7 @@ pub async fn refund(
         }
         return Ok(());
     };
-    if payment.status != "AUTHORIZED" {
+    if payment.status != PaymentStatus::Authorized {
         return Ok(());
     }
     provider.refund(payment.id).await?;

@@ -12,9 +12,9 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::domain::Cursor;
+use crate::orders::store::{self as orders, Order, StatusChange};
 use crate::saga;
 use crate::state::AppState;
-use crate::store::orders::{self, Order, StatusChange};
 
 const DEFAULT_LIMIT: i64 = 20;
 const MAX_LIMIT: i64 = 100;

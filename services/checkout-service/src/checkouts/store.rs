@@ -3,9 +3,10 @@
 
 use chrono::{DateTime, Utc};
 use events::OrderLine;
-use http_kit::{Problem, Result};
 use sqlx::{PgExecutor, Postgres, Transaction};
 use uuid::Uuid;
+
+use crate::domain::{CheckoutStatus, Money};
 
 /// A checkout to insert.
 #[derive(Debug)]
@@ -15,8 +16,7 @@ pub struct NewCheckout<'a> {
     pub session_id: Uuid,
     pub cart_version: i64,
     pub lines: &'a [OrderLine],
-    pub total_minor: i64,
-    pub currency: &'a str,
+    pub total: &'a Money,
     pub card_token: &'a str,
 }
 
@@ -25,7 +25,7 @@ pub struct NewCheckout<'a> {
 pub struct Checkout {
     pub id: Uuid,
     pub customer_id: String,
-    pub status: String,
+    pub status: CheckoutStatus,
     pub failure_reason: Option<String>,
     pub order_id: Option<Uuid>,
     pub lines: sqlx::types::Json<Vec<OrderLine>>,
@@ -35,12 +35,21 @@ pub struct Checkout {
     pub updated_at: DateTime<Utc>,
 }
 
-/// Inserts a PENDING checkout; returns its database creation time. A second checkout of the
-/// same (session, cart version) is a 409.
+/// Why a checkout was not inserted.
+#[derive(Debug, thiserror::Error)]
+pub enum InsertError {
+    /// This (session, cart version) was checked out before: the same cart content twice.
+    #[error("this version of the cart was already checked out")]
+    CartAlreadyCheckedOut,
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+}
+
+/// Inserts a PENDING checkout; returns its database creation time.
 pub async fn insert(
     tx: &mut Transaction<'_, Postgres>,
     new: &NewCheckout<'_>,
-) -> Result<DateTime<Utc>> {
+) -> Result<DateTime<Utc>, InsertError> {
     let inserted = sqlx::query_scalar(
         "INSERT INTO checkouts
             (id, customer_id, session_id, cart_version, lines, total_minor, currency, card_token)
@@ -52,17 +61,15 @@ pub async fn insert(
     .bind(new.session_id)
     .bind(new.cart_version)
     .bind(sqlx::types::Json(new.lines))
-    .bind(new.total_minor)
-    .bind(new.currency)
+    .bind(new.total.amount_minor())
+    .bind(new.total.currency())
     .bind(new.card_token)
     .fetch_one(&mut **tx)
     .await;
     match inserted {
-        Err(e) if storage::unique_violation(&e) == Some("checkouts_session_cart_version_key") => Err(Problem::conflict(
-            "cart_already_checked_out",
-            "this version of the cart was already checked out; change the cart to check out again",
-        )
-        .into()),
+        Err(e) if storage::unique_violation(&e) == Some("checkouts_session_cart_version_key") => {
+            Err(InsertError::CartAlreadyCheckedOut)
+        }
         other => Ok(other?),
     }
 }
@@ -81,17 +88,15 @@ pub async fn find(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<Checkout>,
 /// What the saga needs of a checkout, locked until the transaction ends.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct SagaView {
-    pub status: String,
+    pub status: CheckoutStatus,
     pub card_token: String,
-    pub session_id: Uuid,
-    pub cart_version: i64,
 }
 
 pub async fn lock_for_saga(
     tx: &mut Transaction<'_, Postgres>,
     id: Uuid,
 ) -> Result<Option<SagaView>, sqlx::Error> {
-    sqlx::query_as("SELECT status, card_token, session_id, cart_version FROM checkouts WHERE id = $1 FOR UPDATE")
+    sqlx::query_as("SELECT status, card_token FROM checkouts WHERE id = $1 FOR UPDATE")
         .bind(id)
         .fetch_optional(&mut **tx)
         .await

@@ -1,3 +1,0 @@
-//! Data access (Postgres).
-
-pub mod orders;
