@@ -3,7 +3,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 CARGO ?= cargo
 
-.PHONY: help up down test setup fmt lint lint-infra unit token logs dlq bench load load-smoke chaos fuzz-api
+.PHONY: help up down test setup fmt lint lint-infra sqlx-check sqlx-prepare unit token logs dlq bench load load-smoke chaos fuzz-api
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -14,7 +14,7 @@ up: ## Install what is missing, then run the whole system locally (its own Postg
 down: ## Stop what `make up` started
 	@scripts/down.sh
 
-test: setup lint lint-infra unit ## Install what is missing, then fmt, clippy, the infrastructure checks and every test
+test: setup lint sqlx-check lint-infra unit ## Install what is missing, then fmt, clippy, the query data check, the infrastructure checks and every test
 
 setup: ## Install what is missing: Debian packages, Kafka's jars, rustfmt, clippy, cargo-nextest
 	@scripts/setup.sh --test-tools
@@ -22,6 +22,12 @@ setup: ## Install what is missing: Debian packages, Kafka's jars, rustfmt, clipp
 lint: ## cargo fmt --check and clippy with warnings as errors
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+sqlx-check: ## Fail when a service's .sqlx/ (the data its compile-time checked queries build from) is stale
+	@scripts/sqlx.sh check
+
+sqlx-prepare: ## Rewrite each service's .sqlx/ from freshly migrated databases (after changing a query or a migration)
+	@scripts/sqlx.sh prepare
 
 lint-infra: ## Offline checks: hadolint, compose, kustomize + kubernetes-validate, policy-check (Gatekeeper Rego), Chaos Mesh schema, workflow schema + zizmor, terraform fmt/hcl2, checkov, yamllint
 	@scripts/lint-infra.sh

@@ -10,5 +10,6 @@ mod readme;
 mod relay_process;
 mod saga;
 mod saga_ends;
+mod schemas;
 mod tracing;
 mod walkthrough;

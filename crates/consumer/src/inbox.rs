@@ -11,12 +11,12 @@ pub async fn claim(
     event_id: &str,
     event_type: &str,
 ) -> Result<bool, sqlx::Error> {
-    let inserted = sqlx::query(
+    let inserted = sqlx::query!(
         "INSERT INTO inbox (consumer_group, event_id, event_type) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+        group,
+        event_id,
+        event_type,
     )
-    .bind(group)
-    .bind(event_id)
-    .bind(event_type)
     .execute(&mut **tx)
     .await?
     .rows_affected();
@@ -25,10 +25,11 @@ pub async fn claim(
 
 /// Forgets events handled longer than `retention` ago (database clock).
 pub async fn purge(db: &PgPool, retention: Duration) -> Result<u64, sqlx::Error> {
-    let result =
-        sqlx::query("DELETE FROM inbox WHERE processed_at < now() - make_interval(secs => $1)")
-            .bind(retention.as_secs_f64())
-            .execute(db)
-            .await?;
+    let result = sqlx::query!(
+        "DELETE FROM inbox WHERE processed_at < now() - make_interval(secs => $1)",
+        retention.as_secs_f64(),
+    )
+    .execute(db)
+    .await?;
     Ok(result.rows_affected())
 }

@@ -8,11 +8,6 @@ use uuid::Uuid;
 
 pub mod relay;
 
-/// The columns of [`OutboxRow`], for queries that load rows.
-pub const ROW_COLUMNS: &str =
-    "id, topic, event_type, source, aggregate_id, subject, sequence, payload,
-    traceparent, tracestate, created_at, twin";
-
 /// The channel the relay LISTENs on.
 pub const NOTIFY_CHANNEL: &str = "orderflow_outbox";
 
@@ -111,8 +106,8 @@ async fn insert<E: EventData>(
     let payload = serde_json::to_value(data).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
     // One round trip: bump the aggregate's counter (its row lock orders concurrent writers),
     // insert the event with that sequence, and signal the relay.
-    let (sequence,): (i64,) = sqlx::query_as(
-        r"
+    let sequence = sqlx::query_scalar!(
+        r#"
         WITH seq AS (
             INSERT INTO outbox_sequences (aggregate_id, last_sequence) VALUES ($2, 1)
             ON CONFLICT (aggregate_id)
@@ -124,28 +119,28 @@ async fn insert<E: EventData>(
             SELECT $1, $3, $4, $5, $2, $10, $11, seq.last_sequence, $6, $7, $8, $12 FROM seq
             RETURNING sequence
         )
-        SELECT event.sequence FROM event, pg_notify($9, '')
-        ",
+        SELECT event.sequence AS "sequence!" FROM event, pg_notify($9, '')
+        "#,
+        id,
+        aggregate_id,
+        E::TOPIC,
+        E::TYPE,
+        E::SOURCE,
+        payload,
+        trace.traceparent.as_deref(),
+        trace.tracestate.as_deref(),
+        NOTIFY_CHANNEL,
+        subject,
+        lane_of(aggregate_id),
+        twin,
     )
-    .bind(id)
-    .bind(aggregate_id)
-    .bind(E::TOPIC)
-    .bind(E::TYPE)
-    .bind(E::SOURCE)
-    .bind(payload)
-    .bind(trace.traceparent.as_deref())
-    .bind(trace.tracestate.as_deref())
-    .bind(NOTIFY_CHANNEL)
-    .bind(subject)
-    .bind(lane_of(aggregate_id))
-    .bind(twin)
     .fetch_one(&mut **tx)
     .await?;
     Ok(Enqueued { id, sequence })
 }
 
 /// One stored outbox row.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct OutboxRow {
     pub id: Uuid,
     pub topic: String,
@@ -194,12 +189,13 @@ pub async fn rows_of(
     executor: impl sqlx::PgExecutor<'_>,
     aggregate_id: Uuid,
 ) -> Result<Vec<OutboxRow>, sqlx::Error> {
-    sqlx::query_as(
+    sqlx::query_as!(
+        OutboxRow,
         "SELECT id, topic, event_type, source, aggregate_id, subject, sequence, payload,
                 traceparent, tracestate, created_at, twin
          FROM outbox WHERE aggregate_id = $1 ORDER BY sequence",
+        aggregate_id
     )
-    .bind(aggregate_id)
     .fetch_all(executor)
     .await
 }

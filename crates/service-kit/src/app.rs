@@ -67,7 +67,12 @@ impl Base {
         };
         base.ready_when("postgres", move || {
             let db = db.clone();
-            async move { sqlx::query("SELECT 1").execute(&db).await.map(drop) }
+            async move {
+                sqlx::query_scalar!("SELECT 1 AS up")
+                    .fetch_one(&db)
+                    .await
+                    .map(drop)
+            }
         });
         Ok(base)
     }

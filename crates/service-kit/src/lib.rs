@@ -169,7 +169,10 @@ pub async fn run_relay_process(
                 let faults = ready_faults.clone();
                 async move {
                     let up = health::check(async {
-                        sqlx::query("SELECT 1").execute(&db).await.map(drop)
+                        sqlx::query_scalar!("SELECT 1 AS up")
+                            .fetch_one(&db)
+                            .await
+                            .map(drop)
                     })
                     .await;
                     health::ready(&draining, &faults, &[("postgres", up)])

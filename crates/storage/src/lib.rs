@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+mod text_column;
 pub mod transient;
 
 use std::time::Duration;

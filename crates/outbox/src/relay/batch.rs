@@ -12,7 +12,7 @@ use sqlx::PgPool;
 use tracing::{Instrument, Span};
 use uuid::Uuid;
 
-use crate::{OutboxRow, ROW_COLUMNS};
+use crate::OutboxRow;
 
 /// Loads, for each of `lanes`, its first `per_lane` unpublished rows in `(aggregate_id,
 /// sequence)` order, leaving out the aggregates `held_back` behind a rejected row: one query
@@ -32,20 +32,26 @@ pub async fn load(
     // a queue table are usually stale (empty at the last ANALYZE, then a backlog built up in
     // an outage): the planner then picks a bitmap scan of the whole lane plus a sort, 30 times
     // slower. With sorting disabled, the index's own order is the only cheap plan.
-    sqlx::query("SET LOCAL enable_sort = off")
+    sqlx::query!("SET LOCAL enable_sort = off")
         .execute(&mut *tx)
         .await?;
-    let mut rows: Vec<OutboxRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT batch.* FROM unnest($1::int2[]) AS owned (lane)
-         CROSS JOIN LATERAL (
-             SELECT {ROW_COLUMNS} FROM outbox
-             WHERE lane = owned.lane AND published_at IS NULL AND aggregate_id <> ALL($3)
-             ORDER BY aggregate_id, sequence
-             LIMIT $2) AS batch"
-    )))
-    .bind(lanes)
-    .bind(per_lane)
-    .bind(held_back)
+    let mut rows = sqlx::query_as!(
+        OutboxRow,
+        r#"SELECT batch.id AS "id!", batch.topic AS "topic!", batch.event_type AS "event_type!",
+                  batch.source AS "source!", batch.aggregate_id AS "aggregate_id!",
+                  batch.subject AS "subject!", batch.sequence AS "sequence!",
+                  batch.payload AS "payload!", batch.traceparent, batch.tracestate,
+                  batch.created_at AS "created_at!", batch.twin
+           FROM unnest($1::int2[]) AS owned (lane)
+           CROSS JOIN LATERAL (
+               SELECT * FROM outbox
+               WHERE lane = owned.lane AND published_at IS NULL AND aggregate_id <> ALL($3)
+               ORDER BY aggregate_id, sequence
+               LIMIT $2) AS batch"#,
+        lanes,
+        per_lane,
+        held_back,
+    )
     .fetch_all(&mut *tx)
     .await?;
     tx.commit().await?;
@@ -229,11 +235,13 @@ async fn enqueue(
 
 /// Records why the broker will not take a row, for operators (`GET /v1/admin/outbox`).
 pub async fn record_rejection(db: &PgPool, id: Uuid, why: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE outbox SET publish_error = $2, publish_failed_at = now() WHERE id = $1")
-        .bind(id)
-        .bind(why)
-        .execute(db)
-        .await?;
+    sqlx::query!(
+        "UPDATE outbox SET publish_error = $2, publish_failed_at = now() WHERE id = $1",
+        id,
+        why
+    )
+    .execute(db)
+    .await?;
     Ok(())
 }
 
@@ -243,11 +251,11 @@ pub async fn mark(db: &PgPool, ids: &[Uuid]) -> Result<(), sqlx::Error> {
     // switch the prepared statement to a generic plan, which for `= ANY($1)` can be a scan of
     // the table testing every row against the whole list (seconds for a 4,000-row batch).
     // The join plans as one primary-key lookup per id, whatever the statistics.
-    sqlx::query(
+    sqlx::query!(
         "UPDATE outbox SET published_at = coalesce(outbox.published_at, now())
          FROM unnest($1::uuid[]) AS acked (id) WHERE outbox.id = acked.id",
+        ids
     )
-    .bind(ids)
     .execute(db)
     .await?;
     Ok(())
@@ -257,13 +265,13 @@ pub async fn mark(db: &PgPool, ids: &[Uuid]) -> Result<(), sqlx::Error> {
 pub async fn purge(db: &PgPool, retention: Duration) -> Result<u64, sqlx::Error> {
     let mut total = 0;
     loop {
-        let deleted = sqlx::query(
+        let deleted = sqlx::query!(
             "DELETE FROM outbox WHERE id IN (
                  SELECT id FROM outbox
                  WHERE published_at IS NOT NULL AND published_at < now() - make_interval(secs => $1)
                  LIMIT 5000)",
+            retention.as_secs_f64(),
         )
-        .bind(retention.as_secs_f64())
         .execute(db)
         .await?
         .rows_affected();

@@ -45,13 +45,13 @@ impl Lanes {
         }
         let connection = self.connection.as_mut().expect("connected above");
         let taken: Vec<i16> = answered(
-            sqlx::query_scalar(
-                "SELECT lane::int2 FROM generate_series(0, $2 - 1) AS lane
-                  WHERE lane <> ALL($3) AND pg_try_advisory_lock($1, lane)",
+            sqlx::query_scalar!(
+                r#"SELECT lane::int2 AS "lane!" FROM generate_series(0, $2 - 1) AS lane
+                   WHERE lane <> ALL($3::int2[]) AND pg_try_advisory_lock($1, lane)"#,
+                LOCK_CLASS,
+                i32::from(LANES),
+                &self.owned,
             )
-            .bind(LOCK_CLASS)
-            .bind(i32::from(LANES))
-            .bind(&self.owned)
             .fetch_all(&mut *connection),
         )
         .await?;
@@ -92,7 +92,7 @@ impl Lanes {
     pub async fn release(&mut self) {
         if let Some(mut connection) = self.connection.take() {
             let _ =
-                answered(sqlx::query("SELECT pg_advisory_unlock_all()").execute(&mut connection))
+                answered(sqlx::query!("SELECT pg_advisory_unlock_all()").execute(&mut connection))
                     .await;
             let _ = answered(connection.close()).await;
         }

@@ -122,24 +122,26 @@ impl RelayStats {
 }
 
 /// Unpublished rows and how long the oldest has waited (database clock).
-#[derive(Debug, Clone, Copy, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Copy, Serialize)]
 pub struct Backlog {
     pub unpublished: i64,
     pub oldest_age_seconds: f64,
 }
 
 pub async fn backlog(db: &PgPool) -> Result<Backlog, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT count(*) AS unpublished,
-                COALESCE(EXTRACT(EPOCH FROM now() - min(created_at)), 0)::float8 AS oldest_age_seconds
-         FROM outbox WHERE published_at IS NULL",
+    sqlx::query_as!(
+        Backlog,
+        r#"SELECT count(*) AS "unpublished!",
+                  COALESCE(EXTRACT(EPOCH FROM now() - min(created_at)), 0)::float8
+                      AS "oldest_age_seconds!"
+           FROM outbox WHERE published_at IS NULL"#,
     )
     .fetch_one(db)
     .await
 }
 
 /// An unpublished row the broker refused, with why (what an operator must fix).
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize)]
 pub struct RejectedRow {
     pub id: Uuid,
     pub aggregate_id: Uuid,
@@ -151,11 +153,12 @@ pub struct RejectedRow {
 
 /// The unpublished rows the broker refused, oldest failure first (at most 100).
 pub async fn rejected(db: &PgPool) -> Result<Vec<RejectedRow>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT id, aggregate_id, sequence, event_type, publish_error AS error,
-                publish_failed_at AS failed_at
-         FROM outbox WHERE published_at IS NULL AND publish_error IS NOT NULL
-         ORDER BY publish_failed_at LIMIT 100",
+    sqlx::query_as!(
+        RejectedRow,
+        r#"SELECT id, aggregate_id, sequence, event_type, publish_error AS "error!",
+                  publish_failed_at AS "failed_at!"
+           FROM outbox WHERE published_at IS NULL AND publish_error IS NOT NULL
+           ORDER BY publish_failed_at LIMIT 100"#,
     )
     .fetch_all(db)
     .await

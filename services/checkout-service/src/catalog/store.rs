@@ -5,7 +5,7 @@ use sqlx::PgExecutor;
 use utoipa::ToSchema;
 
 /// A product and its price.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct Product {
     pub sku: String,
     pub name: String,
@@ -16,8 +16,9 @@ pub struct Product {
 }
 
 pub async fn all(db: impl PgExecutor<'_>) -> Result<Vec<Product>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT sku, name, price_minor, currency::text AS currency FROM products ORDER BY sku",
+    sqlx::query_as!(
+        Product,
+        r#"SELECT sku, name, price_minor, currency::text AS "currency!" FROM products ORDER BY sku"#,
     )
     .fetch_all(db)
     .await
@@ -25,17 +26,21 @@ pub async fn all(db: impl PgExecutor<'_>) -> Result<Vec<Product>, sqlx::Error> {
 
 /// The products among `skus` (unknown ones are simply absent).
 pub async fn find(db: impl PgExecutor<'_>, skus: &[&str]) -> Result<Vec<Product>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT sku, name, price_minor, currency::text AS currency FROM products WHERE sku = ANY($1)",
+    sqlx::query_as!(
+        Product,
+        r#"SELECT sku, name, price_minor, currency::text AS "currency!"
+           FROM products WHERE sku = ANY($1)"#,
+        skus as _,
     )
-    .bind(skus)
     .fetch_all(db)
     .await
 }
 
 pub async fn exists(db: impl PgExecutor<'_>, sku: &str) -> Result<bool, sqlx::Error> {
-    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM products WHERE sku = $1)")
-        .bind(sku)
-        .fetch_one(db)
-        .await
+    sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM products WHERE sku = $1) AS "exists!""#,
+        sku
+    )
+    .fetch_one(db)
+    .await
 }

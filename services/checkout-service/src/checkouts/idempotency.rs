@@ -9,7 +9,7 @@ use std::time::Duration;
 use sqlx::{PgPool, Postgres, Transaction};
 
 /// A stored response to replay.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct StoredResponse {
     pub request_hash: Vec<u8>,
     pub response_status: Option<i16>,
@@ -48,31 +48,32 @@ pub async fn claim(
     request_hash: &[u8],
     response: Response<'_>,
 ) -> Result<Claim, sqlx::Error> {
-    let inserted = sqlx::query(
+    let inserted = sqlx::query!(
         "INSERT INTO idempotency_keys
             (customer_id, route, key, request_hash, response_status, response_body, response_location)
          VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
+        scope.customer_id,
+        scope.route,
+        scope.key,
+        request_hash,
+        i16::try_from(response.status).unwrap_or(i16::MAX),
+        response.body,
+        response.location,
     )
-    .bind(scope.customer_id)
-    .bind(scope.route)
-    .bind(scope.key)
-    .bind(request_hash)
-    .bind(i16::try_from(response.status).unwrap_or(i16::MAX))
-    .bind(response.body)
-    .bind(response.location)
     .execute(&mut **tx)
     .await?
     .rows_affected();
     if inserted == 1 {
         return Ok(Claim::New);
     }
-    let stored = sqlx::query_as(
+    let stored = sqlx::query_as!(
+        StoredResponse,
         "SELECT request_hash, response_status, response_body, response_location
          FROM idempotency_keys WHERE customer_id = $1 AND route = $2 AND key = $3",
+        scope.customer_id,
+        scope.route,
+        scope.key,
     )
-    .bind(scope.customer_id)
-    .bind(scope.route)
-    .bind(scope.key)
     .fetch_one(&mut **tx)
     .await?;
     Ok(Claim::Existing(stored))
@@ -80,10 +81,10 @@ pub async fn claim(
 
 /// Deletes keys older than `retention` (database clock); returns how many.
 pub async fn purge(db: &PgPool, retention: Duration) -> Result<u64, sqlx::Error> {
-    let result = sqlx::query(
+    let result = sqlx::query!(
         "DELETE FROM idempotency_keys WHERE created_at < now() - make_interval(secs => $1)",
+        retention.as_secs_f64(),
     )
-    .bind(retention.as_secs_f64())
     .execute(db)
     .await?;
     Ok(result.rows_affected())

@@ -21,7 +21,7 @@ pub struct NewCheckout<'a> {
 }
 
 /// A stored checkout.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct Checkout {
     pub id: Uuid,
     pub customer_id: String,
@@ -50,20 +50,20 @@ pub async fn insert(
     tx: &mut Transaction<'_, Postgres>,
     new: &NewCheckout<'_>,
 ) -> Result<DateTime<Utc>, InsertError> {
-    let inserted = sqlx::query_scalar(
+    let inserted = sqlx::query_scalar!(
         "INSERT INTO checkouts
             (id, customer_id, session_id, cart_version, lines, total_minor, currency, card_token)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
          RETURNING created_at",
+        new.id,
+        new.customer_id,
+        new.session_id,
+        new.cart_version,
+        sqlx::types::Json(new.lines) as _,
+        new.total.amount_minor(),
+        new.total.currency(),
+        new.card_token,
     )
-    .bind(new.id)
-    .bind(new.customer_id)
-    .bind(new.session_id)
-    .bind(new.cart_version)
-    .bind(sqlx::types::Json(new.lines))
-    .bind(new.total.amount_minor())
-    .bind(new.total.currency())
-    .bind(new.card_token)
     .fetch_one(&mut **tx)
     .await;
     match inserted {
@@ -75,18 +75,20 @@ pub async fn insert(
 }
 
 pub async fn find(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<Checkout>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT id, customer_id, status, failure_reason, order_id, lines, total_minor,
-                currency::text AS currency, created_at, updated_at
-         FROM checkouts WHERE id = $1",
+    sqlx::query_as!(
+        Checkout,
+        r#"SELECT id, customer_id, status AS "status: CheckoutStatus", failure_reason, order_id,
+                  lines AS "lines: sqlx::types::Json<Vec<OrderLine>>", total_minor,
+                  currency::text AS "currency!", created_at, updated_at
+           FROM checkouts WHERE id = $1"#,
+        id
     )
-    .bind(id)
     .fetch_optional(db)
     .await
 }
 
 /// What the saga needs of a checkout, locked until the transaction ends.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct SagaView {
     pub status: CheckoutStatus,
     pub card_token: String,
@@ -96,10 +98,14 @@ pub async fn lock_for_saga(
     tx: &mut Transaction<'_, Postgres>,
     id: Uuid,
 ) -> Result<Option<SagaView>, sqlx::Error> {
-    sqlx::query_as("SELECT status, card_token FROM checkouts WHERE id = $1 FOR UPDATE")
-        .bind(id)
-        .fetch_optional(&mut **tx)
-        .await
+    sqlx::query_as!(
+        SagaView,
+        r#"SELECT status AS "status: CheckoutStatus", card_token
+           FROM checkouts WHERE id = $1 FOR UPDATE"#,
+        id
+    )
+    .fetch_optional(&mut **tx)
+    .await
 }
 
 /// Records the order of a checkout (once).
@@ -108,11 +114,11 @@ pub async fn attach_order(
     id: Uuid,
     order_id: Uuid,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query!(
         "UPDATE checkouts SET order_id = $2, updated_at = now() WHERE id = $1 AND order_id IS NULL",
+        id,
+        order_id
     )
-    .bind(id)
-    .bind(order_id)
     .execute(&mut **tx)
     .await?;
     Ok(())
@@ -124,13 +130,14 @@ pub async fn complete(
     tx: &mut Transaction<'_, Postgres>,
     id: Uuid,
 ) -> Result<Option<(Uuid, i64)>, sqlx::Error> {
-    sqlx::query_as(
+    let completed = sqlx::query!(
         "UPDATE checkouts SET status = 'COMPLETED', updated_at = now()
          WHERE id = $1 AND status = 'PENDING' RETURNING session_id, cart_version",
+        id
     )
-    .bind(id)
     .fetch_optional(&mut **tx)
-    .await
+    .await?;
+    Ok(completed.map(|row| (row.session_id, row.cart_version)))
 }
 
 /// PENDING → FAILED with `reason` (`declined`, `cancelled`, `timeout`); `false` if not PENDING.
@@ -140,14 +147,14 @@ pub async fn fail(
     order_id: Option<Uuid>,
     reason: &str,
 ) -> Result<bool, sqlx::Error> {
-    let updated = sqlx::query(
+    let updated = sqlx::query!(
         "UPDATE checkouts SET status = 'FAILED', failure_reason = $3, order_id = COALESCE(order_id, $2),
                 updated_at = now()
          WHERE id = $1 AND status = 'PENDING'",
+        id,
+        order_id as Option<Uuid>,
+        reason
     )
-    .bind(id)
-    .bind(order_id)
-    .bind(reason)
     .execute(&mut **tx)
     .await?
     .rows_affected();

@@ -16,7 +16,6 @@ use events::CheckoutOverdue;
 use outbox::TraceContext;
 use prometheus_client::metrics::gauge::Gauge;
 use sqlx::PgPool;
-use uuid::Uuid;
 
 /// Timeouts after which a checkout still PENDING counts as overdue.
 pub const OVERDUE_AFTER: u32 = 4;
@@ -42,11 +41,11 @@ impl Sweeper {
     }
 
     async fn fail_orderless(&self) -> Result<u64, sqlx::Error> {
-        let result = sqlx::query(
+        let result = sqlx::query!(
             "UPDATE checkouts SET status = 'FAILED', failure_reason = 'timeout', updated_at = now()
              WHERE status = 'PENDING' AND order_id IS NULL AND created_at < now() - make_interval(secs => $1)",
+            self.timeout.as_secs_f64() * 2.0,
         )
-        .bind(self.timeout.as_secs_f64() * 2.0)
         .execute(&self.db)
         .await?;
         Ok(result.rows_affected())
@@ -56,8 +55,8 @@ impl Sweeper {
     /// records the question: a crash asks again later, never loses the question.
     async fn ask_outcomes(&self) -> Result<u64, sqlx::Error> {
         let mut tx = self.db.begin().await?;
-        let due: Vec<(Uuid, Uuid, i32)> = sqlx::query_as(
-            "WITH due AS (
+        let due = sqlx::query!(
+            r#"WITH due AS (
                 SELECT id FROM checkouts
                 WHERE status = 'PENDING' AND order_id IS NOT NULL
                   AND coalesce(outcome_requested_at, updated_at)
@@ -67,13 +66,14 @@ impl Sweeper {
              )
              UPDATE checkouts SET outcome_requests = outcome_requests + 1, outcome_requested_at = now()
              FROM due WHERE checkouts.id = due.id
-             RETURNING checkouts.id, checkouts.order_id, checkouts.outcome_requests",
+             RETURNING checkouts.id, checkouts.order_id AS "order_id!", checkouts.outcome_requests"#,
+            self.timeout.as_secs_f64(),
+            ASK_PER_PASS,
         )
-        .bind(self.timeout.as_secs_f64())
-        .bind(ASK_PER_PASS)
         .fetch_all(&mut *tx)
         .await?;
-        for &(checkout_id, order_id, request) in &due {
+        for row in &due {
+            let (checkout_id, order_id, request) = (row.id, row.order_id, row.outcome_requests);
             let event = CheckoutOverdue {
                 checkout_id,
                 order_id,
@@ -88,11 +88,11 @@ impl Sweeper {
     }
 
     async fn count_overdue(&self) -> Result<i64, sqlx::Error> {
-        sqlx::query_scalar(
-            "SELECT count(*) FROM checkouts
-             WHERE status = 'PENDING' AND created_at < now() - make_interval(secs => $1)",
+        sqlx::query_scalar!(
+            r#"SELECT count(*) AS "overdue!" FROM checkouts
+               WHERE status = 'PENDING' AND created_at < now() - make_interval(secs => $1)"#,
+            self.timeout.as_secs_f64() * f64::from(OVERDUE_AFTER),
         )
-        .bind(self.timeout.as_secs_f64() * f64::from(OVERDUE_AFTER))
         .fetch_one(&self.db)
         .await
     }

@@ -31,7 +31,7 @@ impl CheckoutStatus {
     }
 }
 
-super::text_column!(CheckoutStatus);
+storage::text_column!(CheckoutStatus);
 
 #[cfg(test)]
 mod tests {

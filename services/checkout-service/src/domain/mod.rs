@@ -8,9 +8,6 @@ mod money;
 mod payment_status;
 mod quantity;
 mod sku;
-mod text_column;
-
-use text_column::text_column;
 
 pub use card_token::CardToken;
 pub use checkout_status::CheckoutStatus;

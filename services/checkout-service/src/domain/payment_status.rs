@@ -30,7 +30,7 @@ impl PaymentStatus {
     }
 }
 
-super::text_column!(PaymentStatus);
+storage::text_column!(PaymentStatus);
 
 #[cfg(test)]
 mod tests {

@@ -94,19 +94,19 @@ async fn authorize(
         Authorization::Approved => "approved".to_owned(),
         Authorization::Declined { reason } => format!("declined:{reason}"),
     };
-    let stored: String = sqlx::query_scalar(
-        "WITH attempt AS (
+    let stored = sqlx::query_scalar!(
+        r#"WITH attempt AS (
              INSERT INTO provider_operations (idempotency_key, kind, amount_minor, currency, outcome)
              VALUES ($1, 'authorization', $2, $3, $4) ON CONFLICT DO NOTHING RETURNING outcome
          )
-         SELECT outcome FROM attempt
+         SELECT outcome AS "outcome!" FROM attempt
          UNION ALL SELECT outcome FROM provider_operations WHERE idempotency_key = $1
-         LIMIT 1",
+         LIMIT 1"#,
+        payment_id.to_string(),
+        amount_minor,
+        currency,
+        &outcome,
     )
-    .bind(payment_id.to_string())
-    .bind(amount_minor)
-    .bind(currency)
-    .bind(&outcome)
     .fetch_one(db)
     .await?;
     Ok(match stored.strip_prefix("declined:") {
@@ -118,8 +118,8 @@ async fn authorize(
 }
 
 async fn refund(db: &PgPool, payment_id: Uuid) -> Result<bool, ProviderError> {
-    let refunded: bool = sqlx::query_scalar(
-        "WITH authorization_ AS (
+    let refunded = sqlx::query_scalar!(
+        r#"WITH authorization_ AS (
              SELECT amount_minor, currency FROM provider_operations
              WHERE idempotency_key = $1 AND kind = 'authorization' AND outcome = 'approved'
          ), refund AS (
@@ -127,10 +127,10 @@ async fn refund(db: &PgPool, payment_id: Uuid) -> Result<bool, ProviderError> {
              SELECT $2, 'refund', amount_minor, currency, 'refunded' FROM authorization_
              ON CONFLICT DO NOTHING
          )
-         SELECT EXISTS (SELECT 1 FROM authorization_)",
+         SELECT EXISTS (SELECT 1 FROM authorization_) AS "refunded!""#,
+        payment_id.to_string(),
+        format!("refund:{payment_id}"),
     )
-    .bind(payment_id.to_string())
-    .bind(format!("refund:{payment_id}"))
     .fetch_one(db)
     .await?;
     Ok(refunded)

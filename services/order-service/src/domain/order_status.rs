@@ -36,6 +36,8 @@ impl OrderStatus {
     }
 }
 
+storage::text_column!(OrderStatus);
+
 impl fmt::Display for OrderStatus {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())

@@ -72,7 +72,7 @@ impl OrderView {
             order_id: order.id,
             checkout_id: order.checkout_id,
             customer_id: order.customer_id,
-            status: order.status,
+            status: order.status.to_string(),
             cancel_reason: order.cancel_reason,
             lines: order.lines.0,
             total_minor: order.total_minor,
@@ -82,7 +82,7 @@ impl OrderView {
             history: history.map(|h| {
                 h.into_iter()
                     .map(|c| StatusChangeView {
-                        status: c.status,
+                        status: c.status.to_string(),
                         reason: c.reason,
                         occurred_at: c.occurred_at,
                     })

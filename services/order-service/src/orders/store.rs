@@ -19,12 +19,12 @@ pub struct NewOrder<'a> {
 }
 
 /// A stored order.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct Order {
     pub id: Uuid,
     pub checkout_id: Uuid,
     pub customer_id: String,
-    pub status: String,
+    pub status: OrderStatus,
     pub cancel_reason: Option<String>,
     pub lines: sqlx::types::Json<Vec<OrderLine>>,
     pub total_minor: i64,
@@ -34,15 +34,27 @@ pub struct Order {
 }
 
 /// One entry of an order's history.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct StatusChange {
-    pub status: String,
+    pub status: OrderStatus,
     pub reason: Option<String>,
     pub occurred_at: DateTime<Utc>,
 }
 
-const COLUMNS: &str = "id, checkout_id, customer_id, status, cancel_reason, lines, total_minor,
-    currency::text AS currency, created_at, updated_at";
+/// The query that reads [`Order`]s, with the rest of its SQL after `FROM orders`: a macro, so
+/// that each use is still one literal checked at compile time.
+macro_rules! select_orders {
+    ($rest:literal, $($arg:expr),* $(,)?) => {
+        sqlx::query_as!(
+            Order,
+            r#"SELECT id, checkout_id, customer_id, status AS "status: OrderStatus", cancel_reason,
+                      lines AS "lines: sqlx::types::Json<Vec<OrderLine>>", total_minor,
+                      currency::text AS "currency!", created_at, updated_at
+               FROM orders "# + $rest,
+            $($arg),*
+        )
+    };
+}
 
 /// Creates the order of a checkout in PENDING_PAYMENT, with its first history entry.
 /// Returns `None` when the checkout already has an order (`orders.checkout_id` is unique).
@@ -50,8 +62,8 @@ pub async fn insert(
     tx: &mut Transaction<'_, Postgres>,
     new: &NewOrder<'_>,
 ) -> Result<Option<Uuid>, sqlx::Error> {
-    sqlx::query_scalar(
-        "WITH created AS (
+    sqlx::query_scalar!(
+        r#"WITH created AS (
             INSERT INTO orders (id, checkout_id, customer_id, status, lines, total_minor, currency)
             VALUES ($1, $2, $3, 'PENDING_PAYMENT', $4, $5, $6)
             ON CONFLICT (checkout_id) DO NOTHING
@@ -59,25 +71,20 @@ pub async fn insert(
          ), history AS (
             INSERT INTO order_status_history (order_id, status) SELECT id, 'PENDING_PAYMENT' FROM created
          )
-         SELECT id FROM created",
+         SELECT id AS "id!" FROM created"#,
+        Uuid::now_v7(),
+        new.checkout_id,
+        new.customer_id,
+        sqlx::types::Json(new.lines) as _,
+        new.total_minor,
+        new.currency,
     )
-    .bind(Uuid::now_v7())
-    .bind(new.checkout_id)
-    .bind(new.customer_id)
-    .bind(sqlx::types::Json(new.lines))
-    .bind(new.total_minor)
-    .bind(new.currency)
     .fetch_optional(&mut **tx)
     .await
 }
 
 pub async fn find(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<Order>, sqlx::Error> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM orders WHERE id = $1"
-    )))
-    .bind(id)
-    .fetch_optional(db)
-    .await
+    select_orders!("WHERE id = $1", id).fetch_optional(db).await
 }
 
 /// Reads an order and locks it until the transaction ends.
@@ -85,12 +92,9 @@ pub async fn find_for_update(
     tx: &mut Transaction<'_, Postgres>,
     id: Uuid,
 ) -> Result<Option<Order>, sqlx::Error> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM orders WHERE id = $1 FOR UPDATE"
-    )))
-    .bind(id)
-    .fetch_optional(&mut **tx)
-    .await
+    select_orders!("WHERE id = $1 FOR UPDATE", id)
+        .fetch_optional(&mut **tx)
+        .await
 }
 
 /// Records that the order's payment was refunded (the first time counts).
@@ -99,19 +103,25 @@ pub async fn record_refund(
     id: Uuid,
     at: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE orders SET refunded_at = coalesce(refunded_at, $2) WHERE id = $1")
-        .bind(id)
-        .bind(at)
-        .execute(&mut **tx)
-        .await?;
+    sqlx::query!(
+        "UPDATE orders SET refunded_at = coalesce(refunded_at, $2) WHERE id = $1",
+        id,
+        at
+    )
+    .execute(&mut **tx)
+    .await?;
     Ok(())
 }
 
 pub async fn history(db: impl PgExecutor<'_>, id: Uuid) -> Result<Vec<StatusChange>, sqlx::Error> {
-    sqlx::query_as("SELECT status, reason, occurred_at FROM order_status_history WHERE order_id = $1 ORDER BY id")
-        .bind(id)
-        .fetch_all(db)
-        .await
+    sqlx::query_as!(
+        StatusChange,
+        r#"SELECT status AS "status: OrderStatus", reason, occurred_at
+           FROM order_status_history WHERE order_id = $1 ORDER BY id"#,
+        id
+    )
+    .fetch_all(db)
+    .await
 }
 
 /// One page of orders, newest first, after `cursor` (keyset on the UUIDv7 id).
@@ -122,14 +132,13 @@ pub async fn page(
     cursor: Option<Uuid>,
     limit: i64,
 ) -> Result<Vec<Order>, sqlx::Error> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM orders
-         WHERE ($1::text IS NULL OR customer_id = $1) AND ($2::uuid IS NULL OR id < $2)
-         ORDER BY id DESC LIMIT $3"
-    )))
-    .bind(owner)
-    .bind(cursor)
-    .bind(limit)
+    select_orders!(
+        "WHERE ($1::text IS NULL OR customer_id = $1) AND ($2::uuid IS NULL OR id < $2)
+         ORDER BY id DESC LIMIT $3",
+        owner,
+        cursor,
+        limit,
+    )
     .fetch_all(db)
     .await
 }
@@ -143,13 +152,13 @@ pub async fn transition(
     to: OrderStatus,
     reason: Option<&str>,
 ) -> Result<Option<OrderStatus>, sqlx::Error> {
-    let from: Vec<&str> = from
+    let from: Vec<String> = from
         .iter()
         .filter(|s| s.can_become(to))
-        .map(|s| s.as_str())
+        .map(|s| s.as_str().to_owned())
         .collect();
-    let previous: Option<String> = sqlx::query_scalar(
-        "WITH current AS (
+    sqlx::query_scalar!(
+        r#"WITH current AS (
             SELECT id, status FROM orders WHERE id = $1 AND status = ANY($2) FOR UPDATE
          ), changed AS (
             UPDATE orders SET status = $3, cancel_reason = $4, updated_at = now()
@@ -158,13 +167,12 @@ pub async fn transition(
          ), history AS (
             INSERT INTO order_status_history (order_id, status, reason) SELECT $1, $3, $4 FROM changed
          )
-         SELECT previous FROM changed",
+         SELECT previous AS "previous!: OrderStatus" FROM changed"#,
+        id,
+        &from,
+        to as _,
+        reason,
     )
-    .bind(id)
-    .bind(&from)
-    .bind(to.as_str())
-    .bind(reason)
     .fetch_optional(&mut **tx)
-    .await?;
-    Ok(previous.as_deref().and_then(OrderStatus::parse))
+    .await
 }

@@ -146,11 +146,11 @@ async fn restate(
         tracing::warn!(order_id = %id, checkout_id = %overdue.checkout_id, "checkout.overdue for an unknown order");
         return Ok(());
     };
-    match OrderStatus::parse(&order.status) {
-        Some(OrderStatus::PendingPayment) => {
+    match order.status {
+        OrderStatus::PendingPayment => {
             cancel(tx, id, CancelReason::Timeout, trace).await?;
         }
-        Some(OrderStatus::Confirmed) => {
+        OrderStatus::Confirmed => {
             let confirmed = OrderConfirmed {
                 order_id: id,
                 checkout_id: order.checkout_id,
@@ -159,13 +159,7 @@ async fn restate(
             };
             outbox::enqueue(tx, id, &confirmed, trace).await?;
         }
-        Some(OrderStatus::Cancelled) => restate_cancelled(tx, order, trace).await?,
-        None => {
-            return Err(HandlerError::Failed(format!(
-                "order {id} has an unknown status {}",
-                order.status
-            )));
-        }
+        OrderStatus::Cancelled => restate_cancelled(tx, order, trace).await?,
     }
     tracing::info!(order_id = %id, checkout_id = %overdue.checkout_id, request = overdue.request, "order outcome stated again");
     Ok(())
@@ -181,9 +175,9 @@ pub async fn restate_cancelled(
     let previous = history
         .iter()
         .rev()
-        .map(|change| change.status.as_str())
-        .find(|&status| status != OrderStatus::Cancelled.as_str())
-        .unwrap_or(OrderStatus::PendingPayment.as_str());
+        .map(|change| change.status)
+        .find(|&status| status != OrderStatus::Cancelled)
+        .unwrap_or(OrderStatus::PendingPayment);
     let reason = order
         .cancel_reason
         .as_deref()
@@ -194,7 +188,7 @@ pub async fn restate_cancelled(
         checkout_id: order.checkout_id,
         customer_id: order.customer_id,
         reason,
-        previous_status: previous.to_owned(),
+        previous_status: previous.as_str().to_owned(),
         cancelled_at: order.updated_at,
     };
     outbox::enqueue(tx, order.id, &cancelled, trace).await?;

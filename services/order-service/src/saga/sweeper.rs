@@ -15,13 +15,21 @@ use sqlx::{Postgres, Transaction};
 
 use crate::orders::store as orders;
 
-/// The orders cancelled by the customer after they were confirmed (so paid) whose refund has
-/// not been heard of: a macro, so the queries stay literal SQL.
-macro_rules! refund_due {
-    () => {
-        "status = 'CANCELLED' AND cancel_reason = 'customer_requested' AND refunded_at IS NULL
-         AND EXISTS (SELECT 1 FROM order_status_history h
-                     WHERE h.order_id = orders.id AND h.status = 'CONFIRMED')"
+/// A `query_scalar!` whose SQL has, between `$before` and `$after`, the condition of the
+/// orders cancelled by the customer after they were confirmed (so paid) whose refund has not
+/// been heard of (the predicate of the partial index of migration order/0004). A macro, so
+/// each query is still one literal checked at compile time.
+macro_rules! with_refund_due {
+    ($before:literal, $after:literal, $($arg:expr),* $(,)?) => {
+        sqlx::query_scalar!(
+            $before
+                + "status = 'CANCELLED' AND cancel_reason = 'customer_requested'
+                   AND refunded_at IS NULL
+                   AND EXISTS (SELECT 1 FROM order_status_history h
+                               WHERE h.order_id = orders.id AND h.status = 'CONFIRMED')"
+                + $after,
+            $($arg),*
+        )
     };
 }
 use prometheus_client::metrics::gauge::Gauge;
@@ -51,11 +59,11 @@ impl Sweeper {
 
     /// Cancels up to 100 orders awaiting payment past the timeout.
     async fn cancel_unpaid(&self) -> Result<u64, sqlx::Error> {
-        let due: Vec<Uuid> = sqlx::query_scalar(
+        let due: Vec<Uuid> = sqlx::query_scalar!(
             "SELECT id FROM orders WHERE status = 'PENDING_PAYMENT'
              AND created_at < now() - make_interval(secs => $1) ORDER BY id LIMIT 100",
+            self.timeout.as_secs_f64(),
         )
-        .bind(self.timeout.as_secs_f64())
         .fetch_all(&self.db)
         .await?;
         let mut cancelled = 0;
@@ -73,20 +81,17 @@ impl Sweeper {
     /// due, in the transaction that records the notice.
     async fn restate_unrefunded(&self) -> Result<u64, sqlx::Error> {
         let mut tx = self.db.begin().await?;
-        let due: Vec<Uuid> = sqlx::query_scalar(concat!(
-            "WITH due AS (
-                SELECT id FROM orders WHERE ",
-            refund_due!(),
-            "
-                  AND coalesce(cancel_noticed_at, updated_at)
-                      < now() - make_interval(secs => $1 * power(2, least(cancel_notices, 6)))
+        let due: Vec<Uuid> = with_refund_due!(
+            "WITH due AS (SELECT id FROM orders WHERE ",
+            " AND coalesce(cancel_noticed_at, updated_at)
+                  < now() - make_interval(secs => $1 * power(2, least(cancel_notices, 6)))
                 ORDER BY updated_at LIMIT 100
                 FOR UPDATE SKIP LOCKED
              )
              UPDATE orders SET cancel_notices = cancel_notices + 1, cancel_noticed_at = now()
              FROM due WHERE orders.id = due.id RETURNING orders.id",
-        ))
-        .bind(self.timeout.as_secs_f64())
+            self.timeout.as_secs_f64(),
+        )
         .fetch_all(&mut *tx)
         .await?;
         for &id in &due {
@@ -98,14 +103,13 @@ impl Sweeper {
     }
 
     async fn count_overdue(&self) -> Result<i64, sqlx::Error> {
-        sqlx::query_scalar(concat!(
-            "SELECT (SELECT count(*) FROM orders WHERE status = 'PENDING_PAYMENT'
-                     AND created_at < now() - make_interval(secs => $1))
-                  + (SELECT count(*) FROM orders WHERE ",
-            refund_due!(),
-            " AND updated_at < now() - make_interval(secs => $1))",
-        ))
-        .bind(self.timeout.as_secs_f64() * f64::from(OVERDUE_AFTER))
+        with_refund_due!(
+            r#"SELECT (SELECT count(*) FROM orders WHERE status = 'PENDING_PAYMENT'
+                       AND created_at < now() - make_interval(secs => $1))
+                    + (SELECT count(*) FROM orders WHERE "#,
+            r#" AND updated_at < now() - make_interval(secs => $1)) AS "overdue!""#,
+            self.timeout.as_secs_f64() * f64::from(OVERDUE_AFTER),
+        )
         .fetch_one(&self.db)
         .await
     }

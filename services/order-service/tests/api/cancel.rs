@@ -72,7 +72,7 @@ async fn a_customer_cannot_cancel_another_customers_order() {
         .await
         .expect("find")
         .expect("exists");
-    assert_eq!(order.status, "PENDING_PAYMENT");
+    assert_eq!(order.status, OrderStatus::PendingPayment);
 }
 
 #[tokio::test]

@@ -16,12 +16,12 @@ async fn an_order_is_created_pending_payment_with_its_first_history_entry() {
         .await
         .expect("find")
         .expect("exists");
-    assert_eq!(order.status, "PENDING_PAYMENT");
+    assert_eq!(order.status, OrderStatus::PendingPayment);
     assert_eq!(order.total_minor, 17800);
     assert_eq!(order.lines.0, lines());
     let history = orders::history(&app.db, id).await.expect("history");
     assert_eq!(history.len(), 1);
-    assert_eq!(history[0].status, "PENDING_PAYMENT");
+    assert_eq!(history[0].status, OrderStatus::PendingPayment);
 }
 
 #[tokio::test]
@@ -109,7 +109,7 @@ async fn transitions_are_guarded_by_the_expected_current_status() {
         .await
         .expect("history")
         .into_iter()
-        .map(|c| c.status)
+        .map(|c| c.status.to_string())
         .collect();
     assert_eq!(statuses, ["PENDING_PAYMENT", "CONFIRMED", "CANCELLED"]);
 }
