@@ -35,7 +35,7 @@ lint-infra: ## Offline checks: hadolint, compose, kustomize + kubernetes-validat
 unit: ## Every test (starts Postgres, Redis and Kafka if they are down)
 	@scripts/services.sh start
 	@scripts/kafka.sh start
-	@set -a; source scripts/dev.env; set +a; scripts/drop-test-dbs.sh && $(CARGO) nextest run --workspace --no-fail-fast
+	@set -a; source scripts/dev.env; set +a; scripts/drop-test-dbs.sh && $(CARGO) run -q -p test-support --bin drop-test-topics && $(CARGO) nextest run --workspace --no-fail-fast
 
 bench: ## Release build, then every BENCHMARKS.md figure against its limit (target/bench/)
 	@scripts/bench.sh

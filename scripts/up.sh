@@ -37,13 +37,27 @@ start() { # service, database, address, extra env...
 start checkout-service orderflow_checkout "$CHECKOUT_ADDR" SESSION_STORE="$SESSION_STORE"
 start order-service orderflow_order "$ORDER_ADDR"
 
-for url in "http://$CHECKOUT_ADDR/health/ready" "http://$ORDER_ADDR/health/ready"; do
+# Ready means this run's process answers: another process on the same port (a second clone's
+# `make up`, say) would answer too, while ours exited because it could not bind.
+for service in checkout-service order-service; do
+  addr=$CHECKOUT_ADDR; [ "$service" = order-service ] && addr=$ORDER_ADDR
+  pid=$(cat "$RUN_DIR/$service.pid")
   ready=
   for _ in $(seq 1 60); do
-    if curl -fsS -o /dev/null "$url"; then ready=1; break; fi
+    if ! kill -0 "$pid" 2>/dev/null; then
+      echo "error: $service exited at start; the end of $LOG_DIR/$service.log:" >&2
+      tail -5 "$LOG_DIR/$service.log" >&2
+      exit 1
+    fi
+    if curl -fsS -o /dev/null "http://$addr/health/ready"; then ready=1; break; fi
     sleep 0.5
   done
-  [ -n "$ready" ] || { echo "error: $url is not ready; see $LOG_DIR" >&2; exit 1; }
+  [ -n "$ready" ] || { echo "error: http://$addr/health/ready is not ready; see $LOG_DIR" >&2; exit 1; }
+  if command -v ss >/dev/null && ! ss -ltnpH "sport = :${addr##*:}" | grep -q "pid=$pid,"; then
+    echo "error: another process answers on $addr, not this run's $service:" >&2
+    ss -ltnpH "sport = :${addr##*:}" >&2
+    exit 1
+  fi
 done
 
 cat <<MSG

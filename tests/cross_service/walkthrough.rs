@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 async fn the_readme_walkthrough_works_against_both_services() {
     let system = System::start().await;
     let (client, token) = (&system.client, system.token("alice"));
-    let checkout = |path: &str| format!("{}{path}", system.checkout_url);
+    let checkout = |path: &str| format!("{}{path}", system.checkout_service.address);
 
     let products: Value = client
         .get(checkout("/v1/products"))
@@ -70,7 +70,7 @@ async fn the_readme_walkthrough_works_against_both_services() {
 
     // The same token is accepted by order-service: one secret, one customer identity.
     let orders = client
-        .get(format!("{}/v1/orders", system.order_url))
+        .get(format!("{}/v1/orders", system.order_service.address))
         .bearer_auth(&token)
         .send()
         .await

@@ -4,33 +4,24 @@
 
 use std::time::Duration;
 
-use http_kit::auth::JwtKeys;
 use messaging::KafkaSettings;
-use secrecy::SecretString;
 use serde_json::{Value, json};
 use settings::Env;
 use sqlx::PgPool;
-use tokio_util::sync::CancellationToken;
+use test_support::service::{self, Running, Tokens};
 
 const SECRET: &str = "cross-service-tests-secret-32-bytes-min";
 
 /// Both services, running.
 #[derive(Debug)]
 pub struct System {
-    pub checkout_url: String,
-    pub order_url: String,
+    pub checkout_service: Running,
+    pub order_service: Running,
     pub client: reqwest::Client,
     pub checkout_db: PgPool,
     pub order_db: PgPool,
     pub kafka: KafkaSettings,
-    keys: JwtKeys,
-    shutdown: CancellationToken,
-}
-
-impl Drop for System {
-    fn drop(&mut self) {
-        self.shutdown.cancel();
-    }
+    tokens: Tokens,
 }
 
 /// How a test wants the system started.
@@ -61,10 +52,7 @@ impl System {
             brokers,
             replication_factor,
         } = options;
-        if std::env::var("TEST_LOG").is_ok() {
-            drop(telemetry::init("tests", telemetry::LogFormat::Pretty, None));
-        }
-        let shutdown = CancellationToken::new();
+        service::logs_if_asked("tests");
         let prefix = test_support::unique_topic_prefix();
         let brokers = brokers.unwrap_or_else(test_support::kafka_brokers);
         let mut kafka = KafkaSettings::local(&brokers, &prefix);
@@ -81,15 +69,11 @@ impl System {
         let redis_prefix = test_support::unique_prefix();
         let redis = test_support::redis_url();
         let env = |db: &str, extra: &[(&'static str, &str)]| {
-            let mut vars = vec![
-                ("HTTP_ADDR", "127.0.0.1:0".to_owned()),
-                ("DATABASE_URL", db.to_owned()),
-                ("AUTH_JWT_SECRET", SECRET.to_owned()),
-                ("KAFKA_BROKERS", brokers.clone()),
-                ("KAFKA_TOPIC_PREFIX", prefix.clone()),
+            let mut vars = service::environment(db, SECRET, &brokers, &prefix);
+            vars.extend([
                 ("KAFKA_PARTITIONS", "3".to_owned()),
                 ("CONSUMER_MAX_ATTEMPTS", "3".to_owned()),
-            ];
+            ]);
             vars.extend(extra.iter().map(|(k, v)| (*k, (*v).to_owned())));
             Env::from_pairs(vars)
         };
@@ -113,8 +97,9 @@ impl System {
         let checkout = checkout_service::startup::build(checkout_settings)
             .await
             .expect("build checkout");
-        let checkout_url = format!("http://127.0.0.1:{}", checkout.port());
-        tokio::spawn(checkout.run_until_stopped(shutdown.clone()));
+        let checkout_service = Running::start(checkout.port(), |shutdown| {
+            checkout.run_until_stopped(shutdown)
+        });
 
         // The app may reach its database through a proxy; migrations go direct.
         let order_app_url = match order_postgres {
@@ -132,38 +117,37 @@ impl System {
         let order = order_service::startup::build(order_settings)
             .await
             .expect("build order");
-        let order_url = format!("http://127.0.0.1:{}", order.port());
-        tokio::spawn(order.run_until_stopped(shutdown.clone()));
+        let order_service =
+            Running::start(order.port(), |shutdown| order.run_until_stopped(shutdown));
 
         Self {
-            checkout_url,
-            order_url,
+            checkout_service,
+            order_service,
             client: reqwest::Client::new(),
             checkout_db: PgPool::connect(&checkout_db_url)
                 .await
                 .expect("checkout db"),
             order_db: PgPool::connect(&order_db_url).await.expect("order db"),
             kafka,
-            keys: JwtKeys::hs256(&SecretString::from(SECRET.to_owned())),
-            shutdown,
+            tokens: Tokens::new(SECRET),
         }
     }
 
     /// A token as `make token CUSTOMER=<customer>` prints it.
     pub fn token(&self, customer: &str) -> String {
-        self.keys.issue(customer, false, Duration::from_secs(600))
+        self.tokens.customer(customer)
     }
 
     pub fn admin_token(&self) -> String {
-        self.keys.issue("ops", true, Duration::from_secs(600))
+        self.tokens.admin()
     }
 
     pub fn checkout(&self, path: &str) -> String {
-        format!("{}{path}", self.checkout_url)
+        self.checkout_service.url(path)
     }
 
     pub fn order(&self, path: &str) -> String {
-        format!("{}{path}", self.order_url)
+        self.order_service.url(path)
     }
 
     /// GET `url` as `customer`, as JSON.

@@ -3,6 +3,8 @@
 pub mod authz;
 pub mod kafka;
 mod proxy;
+pub mod service;
+pub mod topics;
 
 pub use kafka::KafkaCluster;
 pub use proxy::TcpProxy;

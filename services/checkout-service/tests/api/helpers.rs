@@ -1,33 +1,22 @@
-use std::time::Duration;
-
 use checkout_service::settings::Settings;
-use http_kit::auth::JwtKeys;
 use reqwest::{RequestBuilder, Response};
-use secrecy::SecretString;
 use serde_json::{Value, json};
 use settings::Env;
 use sqlx::PgPool;
 pub use test_support::assert_problem;
-use tokio_util::sync::CancellationToken;
+use test_support::service::{self, Running, Tokens};
 use uuid::Uuid;
 
 pub const SECRET: &str = "checkout-tests-secret-at-least-32-bytes";
 
 /// A running checkout-service and handles on what it uses.
 pub struct TestApp {
-    pub address: String,
+    pub service: Running,
     pub client: reqwest::Client,
     pub db: PgPool,
     pub redis: redis::Client,
     pub prefix: String,
-    keys: JwtKeys,
-    shutdown: CancellationToken,
-}
-
-impl Drop for TestApp {
-    fn drop(&mut self) {
-        self.shutdown.cancel();
-    }
+    tokens: Tokens,
 }
 
 /// Where the app finds its dependencies (a test may route them through a `TcpProxy`).
@@ -50,24 +39,19 @@ pub async fn spawn_app() -> TestApp {
 
 /// Starts the app on `deps` with extra environment `overrides`.
 pub async fn spawn_app_with(deps: Deps, overrides: &[(&str, &str)]) -> TestApp {
-    if std::env::var("TEST_LOG").is_ok() {
-        drop(telemetry::init(
-            "checkout-service",
-            telemetry::LogFormat::Pretty,
-            None,
-        ));
-    }
+    service::logs_if_asked("checkout-service");
     let prefix = test_support::unique_prefix();
-    let mut vars = vec![
-        ("HTTP_ADDR", "127.0.0.1:0".to_owned()),
-        ("DATABASE_URL", deps.database_url.clone()),
+    let mut vars = service::environment(
+        &deps.database_url,
+        SECRET,
+        &test_support::kafka_brokers(),
+        &test_support::unique_topic_prefix(),
+    );
+    vars.extend([
         ("SESSION_STORE", deps.redis_url.clone()),
         ("REDIS_KEY_PREFIX", prefix.clone()),
-        ("AUTH_JWT_SECRET", SECRET.to_owned()),
         ("DB_ACQUIRE_TIMEOUT", "1s".to_owned()),
-        ("KAFKA_BROKERS", test_support::kafka_brokers()),
-        ("KAFKA_TOPIC_PREFIX", test_support::unique_topic_prefix()),
-    ];
+    ]);
     vars.extend(overrides.iter().map(|(k, v)| (*k, (*v).to_owned())));
     let settings = Settings::from_env(Env::from_pairs(vars)).expect("test settings are valid");
     let db = PgPool::connect(&deps.database_url)
@@ -77,11 +61,8 @@ pub async fn spawn_app_with(deps: Deps, overrides: &[(&str, &str)]) -> TestApp {
     let app = checkout_service::startup::build(settings)
         .await
         .expect("build app");
-    let address = format!("http://127.0.0.1:{}", app.port());
-    let shutdown = CancellationToken::new();
-    tokio::spawn(app.run_until_stopped(shutdown.clone()));
     TestApp {
-        address,
+        service: Running::start(app.port(), |shutdown| app.run_until_stopped(shutdown)),
         client: reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()
@@ -89,22 +70,21 @@ pub async fn spawn_app_with(deps: Deps, overrides: &[(&str, &str)]) -> TestApp {
         db,
         redis: redis::Client::open(test_support::redis_url()).expect("redis url"),
         prefix,
-        keys: JwtKeys::hs256(&SecretString::from(SECRET.to_owned())),
-        shutdown,
+        tokens: Tokens::new(SECRET),
     }
 }
 
 impl TestApp {
     pub fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.address)
+        self.service.url(path)
     }
 
     pub fn token(&self, customer: &str) -> String {
-        self.keys.issue(customer, false, Duration::from_secs(600))
+        self.tokens.customer(customer)
     }
 
     pub fn admin_token(&self) -> String {
-        self.keys.issue("ops", true, Duration::from_secs(600))
+        self.tokens.admin()
     }
 
     /// The service's OpenAPI document.

@@ -1,35 +1,24 @@
-use std::time::Duration;
-
 use events::OrderLine;
-use http_kit::auth::JwtKeys;
 use messaging::KafkaSettings;
 use order_service::orders::store::{self as orders, NewOrder};
 use order_service::settings::Settings;
 use reqwest::{RequestBuilder, Response};
-use secrecy::SecretString;
 use settings::Env;
 use sqlx::PgPool;
 pub use test_support::assert_problem;
-use tokio_util::sync::CancellationToken;
+use test_support::service::{self, Running, Tokens};
 use uuid::Uuid;
 
 pub const SECRET: &str = "order-tests-secret-at-least-32-bytes!!";
 
 /// A running order-service and its database.
 pub struct TestApp {
-    pub address: String,
+    pub service: Running,
     pub client: reqwest::Client,
     pub db: PgPool,
     /// The broker and the topic prefix of this test (its topics are not created).
     pub kafka: KafkaSettings,
-    keys: JwtKeys,
-    shutdown: CancellationToken,
-}
-
-impl Drop for TestApp {
-    fn drop(&mut self) {
-        self.shutdown.cancel();
-    }
+    tokens: Tokens,
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -49,26 +38,14 @@ pub async fn spawn_app_with(
     direct_database_url: &str,
     overrides: &[(&str, &str)],
 ) -> TestApp {
-    if std::env::var("TEST_LOG").is_ok() {
-        drop(telemetry::init(
-            "order-service",
-            telemetry::LogFormat::Pretty,
-            None,
-        ));
-    }
+    service::logs_if_asked("order-service");
     let (brokers, prefix) = (
         test_support::kafka_brokers(),
         test_support::unique_topic_prefix(),
     );
-    let mut vars = vec![
-        ("HTTP_ADDR", "127.0.0.1:0"),
-        ("DATABASE_URL", app_database_url),
-        ("AUTH_JWT_SECRET", SECRET),
-        ("DB_ACQUIRE_TIMEOUT", "1s"),
-        ("KAFKA_BROKERS", &brokers),
-        ("KAFKA_TOPIC_PREFIX", &prefix),
-    ];
-    vars.extend_from_slice(overrides);
+    let mut vars = service::environment(app_database_url, SECRET, &brokers, &prefix);
+    vars.push(("DB_ACQUIRE_TIMEOUT", "1s".to_owned()));
+    vars.extend(overrides.iter().map(|(k, v)| (*k, (*v).to_owned())));
     let settings = Settings::from_env(Env::from_pairs(vars)).expect("test settings are valid");
     let db = PgPool::connect(direct_database_url)
         .await
@@ -77,22 +54,18 @@ pub async fn spawn_app_with(
     let app = order_service::startup::build(settings)
         .await
         .expect("build app");
-    let address = format!("http://127.0.0.1:{}", app.port());
-    let shutdown = CancellationToken::new();
-    tokio::spawn(app.run_until_stopped(shutdown.clone()));
     TestApp {
-        address,
+        service: Running::start(app.port(), |shutdown| app.run_until_stopped(shutdown)),
         client: reqwest::Client::new(),
         db,
         kafka: KafkaSettings::local(&brokers, &prefix),
-        keys: JwtKeys::hs256(&SecretString::from(SECRET.to_owned())),
-        shutdown,
+        tokens: Tokens::new(SECRET),
     }
 }
 
 impl TestApp {
     pub fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.address)
+        self.service.url(path)
     }
 
     /// The service's OpenAPI document.
@@ -108,11 +81,11 @@ impl TestApp {
     }
 
     pub fn token(&self, customer: &str) -> String {
-        self.keys.issue(customer, false, Duration::from_secs(600))
+        self.tokens.customer(customer)
     }
 
     pub fn admin_token(&self) -> String {
-        self.keys.issue("ops", true, Duration::from_secs(600))
+        self.tokens.admin()
     }
 
     pub fn get_as(&self, customer: &str, path: &str) -> RequestBuilder {
