@@ -45,11 +45,12 @@ for service in checkout-service order-service; do
   ready=
   for _ in $(seq 1 60); do
     if ! kill -0 "$pid" 2>/dev/null; then
-      echo "error: $service exited at start; the end of $LOG_DIR/$service.log:" >&2
-      tail -5 "$LOG_DIR/$service.log" >&2
+      echo "error: $service exited at start; the end of $LOG_DIR/$service.log (without a backtrace):" >&2
+      grep -v '^ *[0-9]*: \|^ *at \|^Stack backtrace:' "$LOG_DIR/$service.log" | tail -5 >&2
+      echo "(make down stops what did start)" >&2
       exit 1
     fi
-    if curl -fsS -o /dev/null "http://$addr/health/ready"; then ready=1; break; fi
+    if curl -fs -o /dev/null "http://$addr/health/ready"; then ready=1; break; fi
     sleep 0.5
   done
   [ -n "$ready" ] || { echo "error: http://$addr/health/ready is not ready; see $LOG_DIR" >&2; exit 1; }
