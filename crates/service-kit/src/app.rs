@@ -29,6 +29,7 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use utoipa::OpenApi;
 
+use crate::sweep::{Sweep, Sweeper};
 use crate::{Backbone, EventSettings};
 
 /// What every service builds the same way before its own parts.
@@ -104,6 +105,16 @@ impl Base {
             &self.faults,
         )
         .map_err(|e| anyhow::anyhow!("event backbone: {e}"))
+    }
+
+    /// The service's sweeper for sagas that time out after `timeout`; `overdue` says what its
+    /// `sagas_overdue` gauge counts.
+    pub fn sweeper<S: Sweeper>(&mut self, timeout: Duration, overdue: &str) -> S {
+        S::new(Sweep {
+            db: self.db.clone(),
+            timeout,
+            overdue: crate::metrics::sagas_overdue(&mut self.registry, overdue),
+        })
     }
 
     /// Adds the shared routes and middleware to the service's `routes`, documented by `api`,
@@ -188,6 +199,18 @@ impl<H: Handler> Application<H> {
             tokio::spawn(crate::periodically(every, shutdown, what, task))
         }));
         self
+    }
+
+    /// Runs `sweeper` while serving, every fifth of its saga timeout ([`crate::sweep::interval`]).
+    pub fn sweeping<S: Sweeper>(self, sweeper: S) -> Self {
+        self.every(
+            crate::sweep::interval(sweeper.sweep().timeout),
+            S::WHAT,
+            move || {
+                let sweeper = sweeper.clone();
+                async move { sweeper.sweep_once().await }
+            },
+        )
     }
 
     /// The bound port (tests bind port 0).

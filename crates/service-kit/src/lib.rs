@@ -5,6 +5,7 @@ pub mod app;
 pub mod command;
 pub mod metrics;
 mod settings;
+pub mod sweep;
 
 pub use self::settings::EventSettings;
 
@@ -222,12 +223,4 @@ pub async fn periodically<F, Fut, N>(
             },
         }
     }
-}
-
-/// How often a sweeper for `saga_timeout` looks: a fifth of it, between 200 ms and 30 s.
-pub fn sweep_interval(saga_timeout: std::time::Duration) -> std::time::Duration {
-    (saga_timeout / 5).clamp(
-        std::time::Duration::from_millis(200),
-        std::time::Duration::from_secs(30),
-    )
 }

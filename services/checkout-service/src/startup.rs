@@ -39,11 +39,7 @@ pub async fn build(settings: Settings) -> anyhow::Result<Application> {
         sessions: sessions.clone(),
     };
     let backbone = base.backbone(common, &settings.events, vec![events::topics::ORDER], saga)?;
-    let sweeper = Sweeper {
-        db: base.db.clone(),
-        timeout: settings.events.saga_timeout,
-        overdue: service_kit::metrics::sagas_overdue(&mut base.registry, "Checkouts PENDING,"),
-    };
+    let sweeper: Sweeper = base.sweeper(settings.events.saga_timeout, "Checkouts PENDING,");
     let state = AppState {
         db: base.db.clone(),
         sessions,
@@ -70,14 +66,7 @@ pub async fn build(settings: Settings) -> anyhow::Result<Application> {
                 async move { idempotency::purge(&db, retention).await }
             },
         )
-        .every(
-            service_kit::sweep_interval(sweeper.timeout),
-            "stalled checkouts failed or asked about by the sweeper",
-            move || {
-                let sweeper = sweeper.clone();
-                async move { sweeper.sweep_once().await }
-            },
-        ))
+        .sweeping(sweeper))
 }
 
 service_kit::service! {

@@ -20,14 +20,10 @@ pub async fn build(settings: Settings) -> anyhow::Result<Application> {
     let mut base = Base::new("order-service", common)?;
     let topics = vec![events::topics::CHECKOUT, events::topics::PAYMENT];
     let backbone = base.backbone(common, &settings.events, topics, OrderSaga)?;
-    let sweeper = Sweeper {
-        db: base.db.clone(),
-        timeout: settings.events.saga_timeout,
-        overdue: service_kit::metrics::sagas_overdue(
-            &mut base.registry,
-            "Orders awaiting payment or owed a refund,",
-        ),
-    };
+    let sweeper: Sweeper = base.sweeper(
+        settings.events.saga_timeout,
+        "Orders awaiting payment or owed a refund,",
+    );
     let state = AppState {
         db: base.db.clone(),
         keys: base.keys.clone(),
@@ -41,14 +37,7 @@ pub async fn build(settings: Settings) -> anyhow::Result<Application> {
             ApiDoc::openapi(),
         )
         .await?;
-    Ok(app.every(
-        service_kit::sweep_interval(sweeper.timeout),
-        "stuck orders cancelled by the sweeper",
-        move || {
-            let sweeper = sweeper.clone();
-            async move { sweeper.sweep_once().await }
-        },
-    ))
+    Ok(app.sweeping(sweeper))
 }
 
 service_kit::service! {

@@ -9,13 +9,10 @@
 //! - the checkouts still PENDING after [`OVERDUE_AFTER`] timeouts are counted in
 //!   `sagas_overdue`: the asking has not helped, and an operator must look.
 
-use std::time::Duration;
-
 use chrono::Utc;
 use events::CheckoutOverdue;
 use outbox::TraceContext;
-use prometheus_client::metrics::gauge::Gauge;
-use sqlx::PgPool;
+use service_kit::sweep::Sweep;
 
 /// Timeouts after which a checkout still PENDING counts as overdue.
 pub const OVERDUE_AFTER: u32 = 4;
@@ -24,29 +21,36 @@ const ASK_PER_PASS: i64 = 100;
 
 /// The sweeper of one checkout-service.
 #[derive(Debug, Clone)]
-pub struct Sweeper {
-    pub db: PgPool,
-    pub timeout: Duration,
-    /// `sagas_overdue`, refreshed by every pass.
-    pub overdue: Gauge,
+pub struct Sweeper(Sweep);
+
+impl service_kit::sweep::Sweeper for Sweeper {
+    const WHAT: &'static str = "stalled checkouts failed or asked about by the sweeper";
+
+    fn new(sweep: Sweep) -> Self {
+        Self(sweep)
+    }
+
+    fn sweep(&self) -> &Sweep {
+        &self.0
+    }
+
+    /// One pass; returns how many checkouts it failed or asked about.
+    async fn sweep_once(&self) -> Result<u64, sqlx::Error> {
+        let failed = self.fail_orderless().await?;
+        let asked = self.ask_outcomes().await?;
+        self.0.overdue.set(self.count_overdue().await?);
+        Ok(failed + asked)
+    }
 }
 
 impl Sweeper {
-    /// One pass; returns how many checkouts it failed or asked about.
-    pub async fn sweep_once(&self) -> Result<u64, sqlx::Error> {
-        let failed = self.fail_orderless().await?;
-        let asked = self.ask_outcomes().await?;
-        self.overdue.set(self.count_overdue().await?);
-        Ok(failed + asked)
-    }
-
     async fn fail_orderless(&self) -> Result<u64, sqlx::Error> {
         let result = sqlx::query!(
             "UPDATE checkouts SET status = 'FAILED', failure_reason = 'timeout', updated_at = now()
              WHERE status = 'PENDING' AND order_id IS NULL AND created_at < now() - make_interval(secs => $1)",
-            self.timeout.as_secs_f64() * 2.0,
+            self.0.timeout.as_secs_f64() * 2.0,
         )
-        .execute(&self.db)
+        .execute(&self.0.db)
         .await?;
         Ok(result.rows_affected())
     }
@@ -54,7 +58,7 @@ impl Sweeper {
     /// Writes `checkout.overdue` for each checkout due for a question, in the transaction that
     /// records the question: a crash asks again later, never loses the question.
     async fn ask_outcomes(&self) -> Result<u64, sqlx::Error> {
-        let mut tx = self.db.begin().await?;
+        let mut tx = self.0.db.begin().await?;
         let due = sqlx::query!(
             r#"WITH due AS (
                 SELECT id FROM checkouts
@@ -67,7 +71,7 @@ impl Sweeper {
              UPDATE checkouts SET outcome_requests = outcome_requests + 1, outcome_requested_at = now()
              FROM due WHERE checkouts.id = due.id
              RETURNING checkouts.id, checkouts.order_id AS "order_id!", checkouts.outcome_requests"#,
-            self.timeout.as_secs_f64(),
+            self.0.timeout.as_secs_f64(),
             ASK_PER_PASS,
         )
         .fetch_all(&mut *tx)
@@ -91,9 +95,9 @@ impl Sweeper {
         sqlx::query_scalar!(
             r#"SELECT count(*) AS "overdue!" FROM checkouts
                WHERE status = 'PENDING' AND created_at < now() - make_interval(secs => $1)"#,
-            self.timeout.as_secs_f64() * f64::from(OVERDUE_AFTER),
+            self.0.timeout.as_secs_f64() * f64::from(OVERDUE_AFTER),
         )
-        .fetch_one(&self.db)
+        .fetch_one(&self.0.db)
         .await
     }
 }

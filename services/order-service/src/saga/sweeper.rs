@@ -7,10 +7,9 @@
 //! - orders in either state after [`OVERDUE_AFTER`] timeouts are counted in `sagas_overdue`:
 //!   the sweeping has not helped, and an operator must look.
 
-use std::time::Duration;
-
 use events::CancelReason;
 use outbox::TraceContext;
+use service_kit::sweep::Sweep;
 use sqlx::{Postgres, Transaction};
 
 use crate::orders::store as orders;
@@ -32,8 +31,6 @@ macro_rules! with_refund_due {
         )
     };
 }
-use prometheus_client::metrics::gauge::Gauge;
-use sqlx::PgPool;
 use uuid::Uuid;
 
 /// Timeouts after which an order still awaiting payment counts as overdue.
@@ -41,34 +38,41 @@ pub const OVERDUE_AFTER: u32 = 4;
 
 /// The sweeper of one order-service.
 #[derive(Debug, Clone)]
-pub struct Sweeper {
-    pub db: PgPool,
-    pub timeout: Duration,
-    /// `sagas_overdue`, refreshed by every pass.
-    pub overdue: Gauge,
+pub struct Sweeper(Sweep);
+
+impl service_kit::sweep::Sweeper for Sweeper {
+    const WHAT: &'static str = "stuck orders cancelled by the sweeper";
+
+    fn new(sweep: Sweep) -> Self {
+        Self(sweep)
+    }
+
+    fn sweep(&self) -> &Sweep {
+        &self.0
+    }
+
+    /// One pass; returns how many orders it cancelled or restated.
+    async fn sweep_once(&self) -> Result<u64, sqlx::Error> {
+        let cancelled = self.cancel_unpaid().await?;
+        let restated = self.restate_unrefunded().await?;
+        self.0.overdue.set(self.count_overdue().await?);
+        Ok(cancelled + restated)
+    }
 }
 
 impl Sweeper {
-    /// One pass; returns how many orders it cancelled or restated.
-    pub async fn sweep_once(&self) -> Result<u64, sqlx::Error> {
-        let cancelled = self.cancel_unpaid().await?;
-        let restated = self.restate_unrefunded().await?;
-        self.overdue.set(self.count_overdue().await?);
-        Ok(cancelled + restated)
-    }
-
     /// Cancels up to 100 orders awaiting payment past the timeout.
     async fn cancel_unpaid(&self) -> Result<u64, sqlx::Error> {
         let due: Vec<Uuid> = sqlx::query_scalar!(
             "SELECT id FROM orders WHERE status = 'PENDING_PAYMENT'
              AND created_at < now() - make_interval(secs => $1) ORDER BY id LIMIT 100",
-            self.timeout.as_secs_f64(),
+            self.0.timeout.as_secs_f64(),
         )
-        .fetch_all(&self.db)
+        .fetch_all(&self.0.db)
         .await?;
         let mut cancelled = 0;
         for id in due {
-            let mut tx = self.db.begin().await?;
+            let mut tx = self.0.db.begin().await?;
             if super::cancel(&mut tx, id, CancelReason::Timeout, &TraceContext::default()).await? {
                 cancelled += 1;
             }
@@ -80,7 +84,7 @@ impl Sweeper {
     /// Writes `order.cancelled` again for up to 100 cancelled confirmed orders whose refund is
     /// due, in the transaction that records the notice.
     async fn restate_unrefunded(&self) -> Result<u64, sqlx::Error> {
-        let mut tx = self.db.begin().await?;
+        let mut tx = self.0.db.begin().await?;
         let due: Vec<Uuid> = with_refund_due!(
             "WITH due AS (SELECT id FROM orders WHERE ",
             " AND coalesce(cancel_noticed_at, updated_at)
@@ -90,7 +94,7 @@ impl Sweeper {
              )
              UPDATE orders SET cancel_notices = cancel_notices + 1, cancel_noticed_at = now()
              FROM due WHERE orders.id = due.id RETURNING orders.id",
-            self.timeout.as_secs_f64(),
+            self.0.timeout.as_secs_f64(),
         )
         .fetch_all(&mut *tx)
         .await?;
@@ -108,9 +112,9 @@ impl Sweeper {
                        AND created_at < now() - make_interval(secs => $1))
                     + (SELECT count(*) FROM orders WHERE "#,
             r#" AND updated_at < now() - make_interval(secs => $1)) AS "overdue!""#,
-            self.timeout.as_secs_f64() * f64::from(OVERDUE_AFTER),
+            self.0.timeout.as_secs_f64() * f64::from(OVERDUE_AFTER),
         )
-        .fetch_one(&self.db)
+        .fetch_one(&self.0.db)
         .await
     }
 }
