@@ -11,5 +11,6 @@ mod relay_process;
 mod saga;
 mod saga_ends;
 mod schemas;
+mod trace_context;
 mod tracing;
 mod walkthrough;

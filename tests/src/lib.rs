@@ -179,6 +179,17 @@ impl System {
     /// Session, cart (2 × KB-001) and checkout paid with `card_token`; returns
     /// (session id, checkout id).
     pub async fn submit_checkout(&self, customer: &str, card_token: &str) -> (String, String) {
+        self.submit_checkout_with(customer, card_token, &[]).await
+    }
+
+    /// [`System::submit_checkout`], with `headers` on the checkout request (a caller's
+    /// `traceparent`, say).
+    pub async fn submit_checkout_with(
+        &self,
+        customer: &str,
+        card_token: &str,
+        headers: &[(&str, &str)],
+    ) -> (String, String) {
         let token = self.token(customer);
         let session: Value = self
             .client
@@ -204,12 +215,16 @@ impl System {
             .await
             .expect("request");
         assert_eq!(cart.status(), 200);
-        let submitted = self
+        let mut request = self
             .client
             .post(self.checkout("/v1/checkouts"))
             .bearer_auth(&token)
             .header("X-Session-Id", &session)
-            .header("Idempotency-Key", uuid::Uuid::new_v4().to_string())
+            .header("Idempotency-Key", uuid::Uuid::new_v4().to_string());
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let submitted = request
             .json(&json!({ "payment": { "card_token": card_token } }))
             .send()
             .await

@@ -52,10 +52,13 @@ impl Telemetry {
     }
 }
 
-/// Installs logging, and tracing to `otlp_endpoint` when there is one. A second call in the
-/// same process (several apps in one test) keeps the first subscriber.
+/// Installs logging and tracing, with spans exported to `otlp_endpoint` when there is one.
+/// Without one, spans are still made and never exported: a request's or an event's trace
+/// context is continued, recorded in the logs, and passed on in every event this process
+/// writes, so a service with export off does not break its callers' traces. A second call in
+/// the same process (several apps in one test) keeps the first subscriber.
 pub fn init(service_name: &str, format: LogFormat, otlp_endpoint: Option<&str>) -> Telemetry {
-    let provider = otlp_endpoint.and_then(|endpoint| {
+    let exporting = otlp_endpoint.and_then(|endpoint| {
         let exporter = opentelemetry_otlp::SpanExporter::builder()
             .with_http()
             .with_endpoint(format!("{}/v1/traces", endpoint.trim_end_matches('/')))
@@ -69,7 +72,13 @@ pub fn init(service_name: &str, format: LogFormat, otlp_endpoint: Option<&str>) 
             }
         }
     });
-    install(service_name, format, provider)
+    let exported = exporting.is_some();
+    let provider = exporting.unwrap_or_else(|| {
+        SdkTracerProvider::builder()
+            .with_resource(resource(service_name))
+            .build()
+    });
+    install(service_name, format, provider, exported)
 }
 
 /// For tests: spans go to `exporter` one by one (the SDK's in-memory exporter, say) and JSON
@@ -111,11 +120,7 @@ fn provider(
     exporter: impl SpanExporter + 'static,
     batch: bool,
 ) -> SdkTracerProvider {
-    let resource = Resource::builder()
-        .with_service_name(service_name.to_owned())
-        .with_attribute(KeyValue::new("service.version", env!("CARGO_PKG_VERSION")))
-        .build();
-    let builder = SdkTracerProvider::builder().with_resource(resource);
+    let builder = SdkTracerProvider::builder().with_resource(resource(service_name));
     let builder = if batch {
         builder.with_batch_exporter(exporter)
     } else {
@@ -124,16 +129,22 @@ fn provider(
     builder.build()
 }
 
+fn resource(service_name: &str) -> Resource {
+    Resource::builder()
+        .with_service_name(service_name.to_owned())
+        .with_attribute(KeyValue::new("service.version", env!("CARGO_PKG_VERSION")))
+        .build()
+}
+
 fn install(
     service_name: &str,
     format: LogFormat,
-    provider: Option<SdkTracerProvider>,
+    provider: SdkTracerProvider,
+    exported: bool,
 ) -> Telemetry {
     opentelemetry::global::set_text_map_propagator(TraceContextPropagator::new());
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let otel = provider
-        .as_ref()
-        .map(|p| tracing_opentelemetry::layer().with_tracer(p.tracer("orderflow")));
+    let otel = tracing_opentelemetry::layer().with_tracer(provider.tracer("orderflow"));
     let registry = tracing_subscriber::registry().with(filter).with(otel);
     let result = match format {
         LogFormat::Json => registry
@@ -148,16 +159,16 @@ fn install(
         LogFormat::Pretty => registry.with(tracing_subscriber::fmt::layer()).try_init(),
     };
     if result.is_ok() {
-        if let Some(provider) = &provider {
-            opentelemetry::global::set_tracer_provider(provider.clone());
-        }
+        opentelemetry::global::set_tracer_provider(provider.clone());
         tracing::info!(
             service = service_name,
-            tracing = provider.is_some(),
+            traces_exported = exported,
             "telemetry initialised"
         );
     }
-    Telemetry { provider }
+    Telemetry {
+        provider: Some(provider),
+    }
 }
 
 #[cfg(test)]
