@@ -6,6 +6,7 @@ mod deploy;
 mod failures;
 mod faults;
 mod metrics;
+mod otlp;
 mod readme;
 mod relay_process;
 mod saga;

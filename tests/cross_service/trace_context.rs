@@ -54,7 +54,10 @@ async fn event_traces(system: &System) -> Vec<(String, String)> {
 
 #[tokio::test]
 async fn with_export_off_every_event_of_a_checkout_carries_its_one_trace() {
-    let _telemetry = telemetry::init("orderflow-tests", telemetry::LogFormat::Json, None);
+    let _telemetry = telemetry::init(
+        &telemetry::OtelSettings::local("orderflow-tests"),
+        telemetry::LogFormat::Json,
+    );
     let system = System::start().await;
 
     let (_, checkout_id) = system.submit_checkout("alice", "tok_visa").await;
@@ -73,7 +76,10 @@ async fn with_export_off_every_event_of_a_checkout_carries_its_one_trace() {
 
 #[tokio::test]
 async fn with_export_off_the_callers_trace_goes_on_in_every_event_of_its_checkout() {
-    let _telemetry = telemetry::init("orderflow-tests", telemetry::LogFormat::Json, None);
+    let _telemetry = telemetry::init(
+        &telemetry::OtelSettings::local("orderflow-tests"),
+        telemetry::LogFormat::Json,
+    );
     let system = System::start().await;
     let caller = "4bf92f3577b34da6a3ce929d0e0e4736";
 

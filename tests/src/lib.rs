@@ -37,6 +37,9 @@ pub struct Options<'a> {
     /// Replicas of the test's topics (`min.insync.replicas` one less): for a cluster of the
     /// test's own.
     pub replication_factor: Option<i32>,
+    /// Each service runs as its own process, as it is deployed (its binary, its own telemetry),
+    /// with the extra settings above as its environment.
+    pub processes: bool,
 }
 
 impl System {
@@ -51,6 +54,7 @@ impl System {
             order_postgres,
             brokers,
             replication_factor,
+            processes,
         } = options;
         service::logs_if_asked("tests");
         let prefix = test_support::unique_topic_prefix();
@@ -68,15 +72,16 @@ impl System {
         let order_db_url = test_support::fresh_database().await;
         let redis_prefix = test_support::unique_prefix();
         let redis = test_support::redis_url();
-        let env = |db: &str, extra: &[(&'static str, &str)]| {
+        let vars = |db: &str, extra: &[(&'static str, &str)]| {
             let mut vars = service::environment(db, SECRET, &brokers, &prefix);
             vars.extend([
                 ("KAFKA_PARTITIONS", "3".to_owned()),
                 ("CONSUMER_MAX_ATTEMPTS", "3".to_owned()),
             ]);
             vars.extend(extra.iter().map(|(k, v)| (*k, (*v).to_owned())));
-            Env::from_pairs(vars)
+            vars
         };
+        let env = |db: &str, extra: &[(&'static str, &str)]| Env::from_pairs(vars(db, extra));
         let mut checkout_vars = vec![
             ("SESSION_STORE", redis.as_str()),
             ("REDIS_KEY_PREFIX", redis_prefix.as_str()),
@@ -94,12 +99,16 @@ impl System {
         ))
         .await
         .expect("migrate checkout");
-        let checkout = checkout_service::startup::build(checkout_settings)
-            .await
-            .expect("build checkout");
-        let checkout_service = Running::start(checkout.port(), |shutdown| {
-            checkout.run_until_stopped(shutdown)
-        });
+        let checkout_service = if processes {
+            Running::process("checkout-service", &vars(&checkout_db_url, &checkout_vars)).await
+        } else {
+            let checkout = checkout_service::startup::build(checkout_settings)
+                .await
+                .expect("build checkout");
+            Running::start(checkout.port(), |shutdown| {
+                checkout.run_until_stopped(shutdown)
+            })
+        };
 
         // The app may reach its database through a proxy; migrations go direct.
         let order_app_url = match order_postgres {
@@ -114,11 +123,14 @@ impl System {
         service_kit::command::migrate::<order_service::startup::OrderService>(&direct)
             .await
             .expect("migrate order");
-        let order = order_service::startup::build(order_settings)
-            .await
-            .expect("build order");
-        let order_service =
-            Running::start(order.port(), |shutdown| order.run_until_stopped(shutdown));
+        let order_service = if processes {
+            Running::process("order-service", &vars(&order_app_url, order_extra)).await
+        } else {
+            let order = order_service::startup::build(order_settings)
+                .await
+                .expect("build order");
+            Running::start(order.port(), |shutdown| order.run_until_stopped(shutdown))
+        };
 
         Self {
             checkout_service,

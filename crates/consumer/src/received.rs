@@ -13,8 +13,8 @@ pub struct Envelope {
     pub subject: Option<String>,
     /// The per-aggregate `sequence` extension, when present.
     pub sequence: Option<i64>,
-    pub traceparent: Option<String>,
-    pub tracestate: Option<String>,
+    /// The W3C trace context and baggage it carries (CloudEvents extensions).
+    pub trace: telemetry::propagation::TraceContext,
     /// Set when the event is published in several major versions side by side: the id they
     /// share (docs/adr/0008-event-versions.md).
     pub twin: Option<String>,
@@ -30,8 +30,11 @@ impl Envelope {
             source: event.source().to_string(),
             subject: event.subject().map(str::to_owned),
             sequence: extension("sequence").and_then(|s| s.parse().ok()),
-            traceparent: extension("traceparent"),
-            tracestate: extension("tracestate"),
+            trace: telemetry::propagation::TraceContext {
+                traceparent: extension("traceparent"),
+                tracestate: extension("tracestate"),
+                baggage: extension("baggage"),
+            },
             twin: extension("twin"),
             data: envelope::data_json(event)?,
         })

@@ -97,9 +97,24 @@ fn request_span<B>(request: &Request<B>) -> Span {
         http.response.status_code = tracing::field::Empty,
         trace_id = tracing::field::Empty,
         span_id = tracing::field::Empty,
+        baggage = tracing::field::Empty,
     );
-    let header = |name: &str| request.headers().get(name).and_then(|v| v.to_str().ok());
-    telemetry::propagation::continue_trace(&span, header("traceparent"), header("tracestate"));
+    let header = |name: &str| {
+        let mut values = request.headers().get_all(name).iter();
+        let first = values.next()?.to_str().ok()?.to_owned();
+        // W3C Baggage may come in several headers: they are one list.
+        Some(
+            values
+                .filter_map(|v| v.to_str().ok())
+                .fold(first, |all, v| all + "," + v),
+        )
+    };
+    let carried = telemetry::propagation::TraceContext {
+        traceparent: header("traceparent"),
+        tracestate: header("tracestate"),
+        baggage: header("baggage"),
+    };
+    telemetry::propagation::continue_trace(&span, &carried);
     span
 }
 

@@ -11,23 +11,8 @@ pub mod relay;
 /// The channel the relay LISTENs on.
 pub const NOTIFY_CHANNEL: &str = "orderflow_outbox";
 
-/// W3C trace context of the request that caused an event.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct TraceContext {
-    pub traceparent: Option<String>,
-    pub tracestate: Option<String>,
-}
-
-impl TraceContext {
-    /// The trace context of the current span: what an event written now carries.
-    pub fn current() -> Self {
-        let (traceparent, tracestate) = telemetry::propagation::current();
-        Self {
-            traceparent,
-            tracestate,
-        }
-    }
-}
+/// W3C trace context and baggage of the request that caused an event.
+pub use telemetry::propagation::TraceContext;
 
 /// What [`enqueue`] wrote.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -115,8 +100,9 @@ async fn insert<E: EventData>(
             RETURNING last_sequence
         ), event AS (
             INSERT INTO outbox (id, topic, event_type, source, aggregate_id, subject, lane,
-                                sequence, payload, traceparent, tracestate, twin)
-            SELECT $1, $3, $4, $5, $2, $10, $11, seq.last_sequence, $6, $7, $8, $12 FROM seq
+                                sequence, payload, traceparent, tracestate, baggage, twin)
+            SELECT $1, $3, $4, $5, $2, $10, $11, seq.last_sequence, $6, $7, $8, $13, $12
+            FROM seq
             RETURNING sequence
         )
         SELECT event.sequence AS "sequence!" FROM event, pg_notify($9, '')
@@ -133,6 +119,7 @@ async fn insert<E: EventData>(
         subject,
         lane_of(aggregate_id),
         twin,
+        trace.baggage.as_deref(),
     )
     .fetch_one(&mut **tx)
     .await?;
@@ -152,12 +139,22 @@ pub struct OutboxRow {
     pub payload: serde_json::Value,
     pub traceparent: Option<String>,
     pub tracestate: Option<String>,
+    pub baggage: Option<String>,
     pub created_at: DateTime<Utc>,
     /// The id of the first of an event's versions written side by side (`twin` extension).
     pub twin: Option<Uuid>,
 }
 
 impl OutboxRow {
+    /// The trace context and baggage the row carries on.
+    pub fn trace(&self) -> TraceContext {
+        TraceContext {
+            traceparent: self.traceparent.clone(),
+            tracestate: self.tracestate.clone(),
+            baggage: self.baggage.clone(),
+        }
+    }
+
     /// The CloudEvent published for this row (docs/architecture.md, section 3): `subject` and
     /// `partitionkey` are the aggregate id, `time` the row's database creation time.
     pub fn to_cloudevent(&self) -> Result<Event, cloudevents::event::EventBuilderError> {
@@ -177,6 +174,9 @@ impl OutboxRow {
         if let Some(tracestate) = &self.tracestate {
             builder = builder.extension("tracestate", tracestate.as_str());
         }
+        if let Some(baggage) = &self.baggage {
+            builder = builder.extension("baggage", baggage.as_str());
+        }
         if let Some(twin) = self.twin {
             builder = builder.extension("twin", twin.to_string());
         }
@@ -192,7 +192,7 @@ pub async fn rows_of(
     sqlx::query_as!(
         OutboxRow,
         "SELECT id, topic, event_type, source, aggregate_id, subject, sequence, payload,
-                traceparent, tracestate, created_at, twin
+                traceparent, tracestate, baggage, created_at, twin
          FROM outbox WHERE aggregate_id = $1 ORDER BY sequence",
         aggregate_id
     )

@@ -96,6 +96,7 @@ async fn a_row_becomes_the_cloudevent_of_the_design() {
     let trace = TraceContext {
         traceparent: Some("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01".into()),
         tracestate: Some("vendor=1".into()),
+        baggage: Some("tenant=acme,run=42".into()),
     };
     let mut tx = db.begin().await.expect("begin");
     let written = enqueue(&mut tx, aggregate, &cancelled(aggregate), &trace)
@@ -127,6 +128,10 @@ async fn a_row_becomes_the_cloudevent_of_the_design() {
     assert_eq!(
         event.extension("tracestate").map(ToString::to_string),
         trace.tracestate
+    );
+    assert_eq!(
+        event.extension("baggage").map(ToString::to_string),
+        trace.baggage
     );
     assert_eq!(event.datacontenttype(), Some("application/json"));
 }

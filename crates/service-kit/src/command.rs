@@ -41,11 +41,7 @@ pub async fn main<S: Service>() -> anyhow::Result<()> {
         }
     };
     let common = S::common(&settings);
-    let telemetry = telemetry::init(
-        &common.service_name,
-        common.log_format,
-        common.otlp_endpoint.as_deref(),
-    );
+    let telemetry = telemetry::init(&common.otel, common.log_format);
     let result = match std::env::args().nth(1).as_deref() {
         Some("migrate") => migrate::<S>(&settings).await,
         None | Some("serve") => S::serve(settings, http_kit::shutdown::on_signal()).await,

@@ -1,19 +1,24 @@
 #![doc = include_str!("../README.md")]
 
+mod export;
 pub mod propagation;
+pub mod settings;
 
 use std::str::FromStr;
 use std::time::Duration;
 
 use opentelemetry::KeyValue;
+use opentelemetry::propagation::TextMapCompositePropagator;
 use opentelemetry::trace::TracerProvider as _;
-use opentelemetry_otlp::WithExportConfig;
 use opentelemetry_sdk::Resource;
-use opentelemetry_sdk::propagation::TraceContextPropagator;
-use opentelemetry_sdk::trace::{SdkTracerProvider, SpanExporter};
+use opentelemetry_sdk::propagation::{BaggagePropagator, TraceContextPropagator};
+use opentelemetry_sdk::trace::{Sampler, SdkTracerProvider, SpanExporter};
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
+
+pub use export::failed_exports;
+pub use settings::OtelSettings;
 
 /// How log lines are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,6 +49,13 @@ pub struct Telemetry {
 }
 
 impl Telemetry {
+    /// Exports the spans ended so far, now (blocking: call it off the async workers).
+    pub fn flush(&self) {
+        if let Some(provider) = &self.provider {
+            let _ = provider.force_flush();
+        }
+    }
+
     /// Exports the spans still buffered (bounded: a dead collector does not hold the exit).
     pub fn shutdown(self) {
         if let Some(provider) = self.provider {
@@ -52,33 +64,33 @@ impl Telemetry {
     }
 }
 
-/// Installs logging and tracing, with spans exported to `otlp_endpoint` when there is one.
-/// Without one, spans are still made and never exported: a request's or an event's trace
-/// context is continued, recorded in the logs, and passed on in every event this process
+/// Installs logging and tracing, with spans exported as `otel` says. Without an exporter,
+/// spans are still made and never exported: a request's or an event's trace context and
+/// baggage are continued, recorded in the logs, and passed on in every event this process
 /// writes, so a service with export off does not break its callers' traces. A second call in
 /// the same process (several apps in one test) keeps the first subscriber.
-pub fn init(service_name: &str, format: LogFormat, otlp_endpoint: Option<&str>) -> Telemetry {
-    let exporting = otlp_endpoint.and_then(|endpoint| {
-        let exporter = opentelemetry_otlp::SpanExporter::builder()
-            .with_http()
-            .with_endpoint(format!("{}/v1/traces", endpoint.trim_end_matches('/')))
-            .with_timeout(Duration::from_secs(3))
-            .build();
-        match exporter {
-            Ok(exporter) => Some(provider(service_name, exporter, true)),
-            Err(e) => {
-                eprintln!("OTEL_EXPORTER_OTLP_ENDPOINT {endpoint}: {e}; traces are not exported");
-                None
-            }
-        }
+pub fn init(otel: &OtelSettings, format: LogFormat) -> Telemetry {
+    let exporter = otel.traces.as_ref().and_then(|export| {
+        export::span_exporter(export)
+            .inspect_err(|e| {
+                eprintln!(
+                    "span export to {} over {}: {e}; traces are not exported",
+                    export.endpoint,
+                    export.protocol.name()
+                );
+            })
+            .ok()
     });
-    let exported = exporting.is_some();
-    let provider = exporting.unwrap_or_else(|| {
-        SdkTracerProvider::builder()
-            .with_resource(resource(service_name))
-            .build()
-    });
-    install(service_name, format, provider, exported)
+    let exported = exporter.is_some();
+    let builder = SdkTracerProvider::builder()
+        .with_resource(resource(otel))
+        .with_sampler(sampler(otel.sampler));
+    let provider = match exporter {
+        Some(exporter) => builder.with_batch_exporter(exporter),
+        None => builder,
+    }
+    .build();
+    install(otel, format, provider, exported)
 }
 
 /// For tests: spans go to `exporter` one by one (the SDK's in-memory exporter, say) and JSON
@@ -91,8 +103,11 @@ pub fn init_capturing<W>(
 where
     W: for<'a> tracing_subscriber::fmt::MakeWriter<'a> + Send + Sync + 'static,
 {
-    let provider = provider(service_name, exporter, false);
-    opentelemetry::global::set_text_map_propagator(TraceContextPropagator::new());
+    let provider = SdkTracerProvider::builder()
+        .with_resource(resource(&OtelSettings::local(service_name)))
+        .with_simple_exporter(exporter)
+        .build();
+    set_propagator();
     let filter = EnvFilter::new("info");
     let otel = tracing_opentelemetry::layer().with_tracer(provider.tracer("orderflow"));
     let json = tracing_subscriber::fmt::layer()
@@ -115,37 +130,50 @@ where
     }
 }
 
-fn provider(
-    service_name: &str,
-    exporter: impl SpanExporter + 'static,
-    batch: bool,
-) -> SdkTracerProvider {
-    let builder = SdkTracerProvider::builder().with_resource(resource(service_name));
-    let builder = if batch {
-        builder.with_batch_exporter(exporter)
-    } else {
-        builder.with_simple_exporter(exporter)
-    };
-    builder.build()
+/// W3C Trace Context and W3C Baggage, in and out of every request and event.
+fn set_propagator() {
+    opentelemetry::global::set_text_map_propagator(TextMapCompositePropagator::new(vec![
+        Box::new(TraceContextPropagator::new()),
+        Box::new(BaggagePropagator::new()),
+    ]));
 }
 
-fn resource(service_name: &str) -> Resource {
-    Resource::builder()
-        .with_service_name(service_name.to_owned())
+fn sampler(choice: settings::SamplerChoice) -> Sampler {
+    use settings::{RootSampler, SamplerChoice};
+    match choice {
+        SamplerChoice::AlwaysOn => Sampler::AlwaysOn,
+        SamplerChoice::AlwaysOff => Sampler::AlwaysOff,
+        SamplerChoice::Ratio(r) => Sampler::TraceIdRatioBased(r),
+        SamplerChoice::ParentBased(root) => Sampler::ParentBased(Box::new(match root {
+            RootSampler::AlwaysOn => Sampler::AlwaysOn,
+            RootSampler::AlwaysOff => Sampler::AlwaysOff,
+            RootSampler::Ratio(r) => Sampler::TraceIdRatioBased(r),
+        })),
+    }
+}
+
+fn resource(otel: &OtelSettings) -> Resource {
+    Resource::builder_empty()
+        .with_attributes(
+            otel.resource
+                .iter()
+                .map(|(k, v)| KeyValue::new(k.clone(), v.clone())),
+        )
+        .with_service_name(otel.service_name.clone())
         .with_attribute(KeyValue::new("service.version", env!("CARGO_PKG_VERSION")))
         .build()
 }
 
 fn install(
-    service_name: &str,
+    otel: &OtelSettings,
     format: LogFormat,
     provider: SdkTracerProvider,
     exported: bool,
 ) -> Telemetry {
-    opentelemetry::global::set_text_map_propagator(TraceContextPropagator::new());
+    set_propagator();
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let otel = tracing_opentelemetry::layer().with_tracer(provider.tracer("orderflow"));
-    let registry = tracing_subscriber::registry().with(filter).with(otel);
+    let spans = tracing_opentelemetry::layer().with_tracer(provider.tracer("orderflow"));
+    let registry = tracing_subscriber::registry().with(filter).with(spans);
     let result = match format {
         LogFormat::Json => registry
             .with(
@@ -161,8 +189,10 @@ fn install(
     if result.is_ok() {
         opentelemetry::global::set_tracer_provider(provider.clone());
         tracing::info!(
-            service = service_name,
+            service = %otel.service_name,
             traces_exported = exported,
+            endpoint = otel.traces.as_ref().map(|t| t.endpoint.as_str()),
+            protocol = otel.traces.as_ref().map(|t| t.protocol.name()),
             "telemetry initialised"
         );
     }

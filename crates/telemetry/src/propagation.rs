@@ -1,44 +1,77 @@
-//! W3C Trace Context in and out of the current `tracing` span.
+//! W3C Trace Context and W3C Baggage in and out of the current `tracing` span.
 
 use std::collections::HashMap;
 
+use opentelemetry::baggage::BaggageExt;
 use opentelemetry::trace::TraceContextExt;
 use tracing::Span;
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 
-/// `traceparent` and `tracestate` of the current span (`None` when no trace is recorded).
-pub fn current() -> (Option<String>, Option<String>) {
-    let context = Span::current().context();
-    let mut carrier = HashMap::new();
-    opentelemetry::global::get_text_map_propagator(|p| p.inject_context(&context, &mut carrier));
-    (
-        carrier.remove("traceparent"),
-        carrier.remove("tracestate").filter(|s| !s.is_empty()),
-    )
+/// What a request or an event carries on to what it causes: W3C `traceparent`, `tracestate`
+/// and `baggage`, in their header forms.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TraceContext {
+    pub traceparent: Option<String>,
+    pub tracestate: Option<String>,
+    pub baggage: Option<String>,
 }
 
-/// Continues the trace of `traceparent`/`tracestate` in `span`, and records the span's
-/// `trace_id` and `span_id` fields (declared `Empty` by the caller) for the logs.
-pub fn continue_trace(span: &Span, traceparent: Option<&str>, tracestate: Option<&str>) {
-    if let Some(traceparent) = traceparent {
-        let mut carrier = HashMap::from([("traceparent".to_owned(), traceparent.to_owned())]);
-        if let Some(tracestate) = tracestate {
-            carrier.insert("tracestate".to_owned(), tracestate.to_owned());
+impl TraceContext {
+    /// The context of the current span: what an event written now carries (`traceparent` is
+    /// `None` only when no trace is recorded).
+    pub fn current() -> Self {
+        let context = Span::current().context();
+        let mut carrier = HashMap::new();
+        opentelemetry::global::get_text_map_propagator(|p| {
+            p.inject_context(&context, &mut carrier);
+        });
+        let mut take = |name: &str| carrier.remove(name).filter(|s| !s.is_empty());
+        Self {
+            traceparent: take("traceparent"),
+            tracestate: take("tracestate"),
+            baggage: take("baggage"),
         }
+    }
+}
+
+/// Continues the trace and the baggage `carried` in `span`, and records the span's `trace_id`,
+/// `span_id` and `baggage` fields (declared `Empty` by the caller) for the spans and the logs.
+/// Baggage beyond the specification's limits (64 entries, 8192 bytes) or malformed is dropped.
+pub fn continue_trace(span: &Span, carried: &TraceContext) {
+    let mut carrier = HashMap::new();
+    for (name, value) in [
+        ("traceparent", &carried.traceparent),
+        ("tracestate", &carried.tracestate),
+        ("baggage", &carried.baggage),
+    ] {
+        if let Some(value) = value {
+            carrier.insert(name.to_owned(), value.clone());
+        }
+    }
+    if !carrier.is_empty() {
         let parent = opentelemetry::global::get_text_map_propagator(|p| p.extract(&carrier));
-        if parent.span().span_context().is_valid() {
+        if parent.span().span_context().is_valid() || !parent.baggage().is_empty() {
             let _ = span.set_parent(parent);
         }
     }
     record_ids(span);
 }
 
-/// Records `trace_id` and `span_id` on `span` (no-op when tracing is off).
+/// Records `trace_id`, `span_id` and `baggage` on `span` (no-op for what it lacks).
 pub fn record_ids(span: &Span) {
     let context = span.context();
     let span_context = context.span().span_context().clone();
     if span_context.is_valid() {
         span.record("trace_id", tracing::field::display(span_context.trace_id()));
         span.record("span_id", tracing::field::display(span_context.span_id()));
+    }
+    let baggage = context.baggage();
+    if !baggage.is_empty() {
+        let mut entries: Vec<String> = baggage
+            .iter()
+            .map(|(key, (value, _))| format!("{key}={value}"))
+            .collect();
+        entries.sort();
+        span.record("baggage", entries.join(","));
     }
 }

@@ -2,6 +2,7 @@
 
 pub mod authz;
 pub mod kafka;
+pub mod otlp;
 mod proxy;
 pub mod service;
 pub mod topics;

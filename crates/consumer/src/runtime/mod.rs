@@ -179,12 +179,9 @@ impl<H: Handler> Consumer<H> {
             cloudevents.event_type = %envelope.event_type,
             trace_id = tracing::field::Empty,
             span_id = tracing::field::Empty,
+            baggage = tracing::field::Empty,
         );
-        telemetry::propagation::continue_trace(
-            &span,
-            envelope.traceparent.as_deref(),
-            envelope.tracestate.as_deref(),
-        );
+        telemetry::propagation::continue_trace(&span, &envelope.trace);
         self.handle(message, &envelope, held, shutdown)
             .instrument(span)
             .await

@@ -16,10 +16,11 @@ pub struct CommonSettings {
     pub db_pool_max: u32,
     pub db_acquire_timeout: Duration,
     pub jwt_secret: SecretString,
+    /// `service.name`, as [`CommonSettings::otel`] has it.
     pub service_name: String,
     pub log_format: telemetry::LogFormat,
-    /// Where traces go (OTLP/HTTP); `None`: not exported.
-    pub otlp_endpoint: Option<String>,
+    /// The OpenTelemetry SDK's variables: export, resource, sampler.
+    pub otel: telemetry::OtelSettings,
     /// The fault flags at start (`FAULT_FLAGS`); all off by default.
     pub fault_flags: faults::FaultFlags,
     pub rate_limit: RateLimitSettings,
@@ -48,11 +49,8 @@ impl CommonSettings {
         });
         let db_acquire_timeout = env.duration("DB_ACQUIRE_TIMEOUT");
         let jwt_secret = env.secret("AUTH_JWT_SECRET", 32);
-        let service_name = env.string("OTEL_SERVICE_NAME");
         let log_format = env.parse("LOG_FORMAT");
-        let otlp_endpoint = env
-            .string("OTEL_EXPORTER_OTLP_ENDPOINT")
-            .filter(|e| !e.trim().is_empty());
+        let otel = telemetry::OtelSettings::read(env, binary_name);
         let fault_flags = env.parse("FAULT_FLAGS");
         let writes_per_second = env.parse_checked("RATE_LIMIT_WRITES_PER_SECOND", |n: &f64| {
             if n.is_finite() && (0.0..=1e6).contains(n) {
@@ -68,18 +66,15 @@ impl CommonSettings {
                 Err("must be between 1 and 1000000")
             }
         });
-        let service_name = service_name
-            .filter(|n| !n.is_empty())
-            .unwrap_or_else(|| binary_name.to_owned());
         Some(Self {
             http_addr: http_addr?,
             database_url: database_url?,
             db_pool_max: db_pool_max?,
             db_acquire_timeout: db_acquire_timeout?,
             jwt_secret: jwt_secret?,
-            service_name,
             log_format: log_format?,
-            otlp_endpoint,
+            service_name: otel.as_ref()?.service_name.clone(),
+            otel: otel?,
             fault_flags: fault_flags?,
             rate_limit: RateLimitSettings {
                 writes_per_second: writes_per_second?,

@@ -40,7 +40,7 @@ pub async fn load(
         r#"SELECT batch.id AS "id!", batch.topic AS "topic!", batch.event_type AS "event_type!",
                   batch.source AS "source!", batch.aggregate_id AS "aggregate_id!",
                   batch.subject AS "subject!", batch.sequence AS "sequence!",
-                  batch.payload AS "payload!", batch.traceparent, batch.tracestate,
+                  batch.payload AS "payload!", batch.traceparent, batch.tracestate, batch.baggage,
                   batch.created_at AS "created_at!", batch.twin
            FROM unnest($1::int2[]) AS owned (lane)
            CROSS JOIN LATERAL (
@@ -190,12 +190,9 @@ fn publish_span(topics: &Topics, row: &OutboxRow) -> Span {
         cloudevents.event_type = %row.event_type,
         trace_id = tracing::field::Empty,
         span_id = tracing::field::Empty,
+        baggage = tracing::field::Empty,
     );
-    telemetry::propagation::continue_trace(
-        &span,
-        row.traceparent.as_deref(),
-        row.tracestate.as_deref(),
-    );
+    telemetry::propagation::continue_trace(&span, &row.trace());
     span
 }
 

@@ -114,13 +114,14 @@ async fn unknown_routes_and_wrong_methods_are_problems() {
 }
 
 #[tokio::test]
-async fn an_otlp_endpoint_that_is_down_never_breaks_a_request() {
+async fn an_otlp_endpoint_that_is_down_never_breaks_a_request_and_is_counted() {
     // Nothing listens on port 9 of loopback: every export fails, off the request path.
-    let _telemetry = telemetry::init(
+    let otel = telemetry::OtelSettings::read(
+        &mut settings::Env::from_pairs([("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:9")]),
         "checkout-service",
-        telemetry::LogFormat::Json,
-        Some("http://127.0.0.1:9"),
-    );
+    )
+    .expect("settings");
+    let telemetry = telemetry::init(&otel, telemetry::LogFormat::Json);
     let app = spawn_app().await;
 
     for _ in 0..20 {
@@ -137,6 +138,14 @@ async fn an_otlp_endpoint_that_is_down_never_breaks_a_request() {
         )
         .await;
     assert_eq!(cart.status(), 200);
+    let before = telemetry::failed_exports();
+    tokio::task::spawn_blocking(move || telemetry.flush())
+        .await
+        .expect("flush");
+    assert!(
+        telemetry::failed_exports() > before,
+        "the failed export is counted"
+    );
 }
 
 /// The answers the middleware gives before any handler runs are in the document too: 431 and
