@@ -97,12 +97,37 @@ async fn metrics_count_requests_per_route_and_show_the_event_backbone_moving() {
         assert_eq!(sample(text, "outbox_unpublished", &[]), Some(0.0));
         assert!(sample(text, "db_pool_connections", &["state=\"idle\""]).is_some());
         assert!(sample(text, "consumer_lag", &[]).is_some());
+        // USE: what each process uses of its CPU, memory, descriptors, runtime and pool.
+        let positive = |name: &str| sample(text, name, &[]).is_some_and(|v| v > 0.0);
+        for name in [
+            "process_cpu_seconds_total",
+            "process_resident_memory_bytes",
+            "process_open_fds",
+            "process_max_fds",
+            "tokio_workers",
+            "tokio_alive_tasks",
+            "tokio_worker_busy_seconds_total",
+            "db_pool_max_connections",
+            "db_pool_acquire_wait_seconds",
+        ] {
+            assert!(positive(name), "{name} is above 0: {text}");
+        }
+        for name in [
+            "tokio_global_queue_depth",
+            "relay_producer_queue_messages",
+            "otel_export_failures_total",
+        ] {
+            assert!(sample(text, name, &[]).is_some(), "{name}: {text}");
+        }
+        assert_eq!(sample(text, "consumer_in_flight", &[]), Some(0.0), "nothing left handling");
     }
 }
 
 /// Metric names an expression file uses (tokens with one of our metric prefixes).
 fn metric_names(text: &str) -> std::collections::BTreeSet<String> {
-    const PREFIXES: [&str; 6] = ["http_", "outbox_", "relay_", "consumer_", "db_", "redis_"];
+    const PREFIXES: [&str; 9] = [
+        "http_", "outbox_", "relay_", "consumer_", "db_", "redis_", "process_", "tokio_", "otel_",
+    ];
     text.split(|c: char| !(c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'))
         .filter(|token| PREFIXES.iter().any(|p| token.starts_with(p)))
         .map(str::to_owned)

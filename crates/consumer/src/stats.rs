@@ -12,6 +12,17 @@ pub struct ConsumerStats {
     dead_lettered: Counter,
     revoked: Counter,
     lag: Gauge,
+    in_flight: Gauge,
+}
+
+/// One event being handled: counted in `consumer_in_flight` until dropped.
+#[derive(Debug)]
+pub(crate) struct InFlight(Gauge);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.dec();
+    }
 }
 
 macro_rules! counter {
@@ -33,6 +44,12 @@ impl ConsumerStats {
     counter!(retried, retried_total);
     counter!(dead_lettered, dead_lettered_total);
     counter!(revoked, revoked_total);
+
+    /// Counts an event as being handled until the guard is dropped (however the handling ends).
+    pub(crate) fn handling(&self) -> InFlight {
+        self.in_flight.inc();
+        InFlight(self.in_flight.clone())
+    }
 
     pub(crate) fn set_lag(&self, lag: i64) {
         self.lag.set(lag);
@@ -75,6 +92,11 @@ impl ConsumerStats {
             "Rebalances that took partitions from this member (scaling, restarts, or a member \
              the group took for dead)",
             self.revoked.clone(),
+        );
+        registry.register(
+            "consumer_in_flight",
+            "Events being handled now, retries included (the consumer's utilisation)",
+            self.in_flight.clone(),
         );
         registry.register(
             "consumer_lag",

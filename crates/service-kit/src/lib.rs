@@ -4,6 +4,7 @@ pub mod admin;
 pub mod app;
 pub mod command;
 pub mod metrics;
+mod resources;
 mod settings;
 pub mod sweep;
 

@@ -28,6 +28,7 @@ struct ScrapeGauges {
     unpublished: Gauge,
     oldest_age: Gauge<f64, AtomicU64>,
     pool: Family<PoolLabels, Gauge>,
+    acquire_wait: Gauge<f64, AtomicU64>,
 }
 
 #[derive(Debug, Clone)]
@@ -43,6 +44,7 @@ pub fn router(mut registry: Registry, db: &PgPool, service: &str) -> Router {
         unpublished: Gauge::default(),
         oldest_age: Gauge::default(),
         pool: Family::default(),
+        acquire_wait: Gauge::default(),
     };
     registry.register(
         "outbox_unpublished",
@@ -59,6 +61,12 @@ pub fn router(mut registry: Registry, db: &PgPool, service: &str) -> Router {
         "Postgres pool connections by state",
         gauges.pool.clone(),
     );
+    registry.register(
+        "db_pool_acquire_wait_seconds",
+        "How long the last scrape waited for a pool connection: what a request arriving then waited",
+        gauges.acquire_wait.clone(),
+    );
+    registry.register_collector(Box::new(crate::resources::Resources::new(db)));
     let info: Family<ServiceLabels, Gauge> = Family::default();
     info.get_or_create(&ServiceLabels {
         service: service.to_owned(),
@@ -95,6 +103,15 @@ struct ServiceLabels {
 
 async fn scrape(State(state): State<MetricsState>) -> impl IntoResponse {
     let gauges = &state.gauges;
+    let waiting = std::time::Instant::now();
+    // A pool that times out waited the whole acquire timeout; a database that is down says
+    // nothing about the pool.
+    match gauges.db.acquire().await {
+        Ok(_) | Err(sqlx::Error::PoolTimedOut) => {
+            gauges.acquire_wait.set(waiting.elapsed().as_secs_f64());
+        }
+        Err(_) => {}
+    }
     // A database outage must not break the scrape: the backlog gauges keep their last value.
     if let Ok(backlog) = outbox::relay::backlog(&gauges.db).await {
         gauges.unpublished.set(backlog.unpublished);

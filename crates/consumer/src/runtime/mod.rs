@@ -182,6 +182,7 @@ impl<H: Handler> Consumer<H> {
             baggage = tracing::field::Empty,
         );
         telemetry::propagation::continue_trace(&span, &envelope.trace);
+        let _in_flight = self.stats.handling();
         self.handle(message, &envelope, held, shutdown)
             .instrument(span)
             .await

@@ -7,6 +7,7 @@ use cloudevents::binding::rdkafka::FutureRecordExt;
 use faults::Faults;
 use messaging::{Topics, envelope};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+use rdkafka::producer::Producer as _;
 use rdkafka::producer::{DeliveryFuture, FutureProducer, FutureRecord};
 use sqlx::PgPool;
 use tracing::{Instrument, Span};
@@ -102,6 +103,9 @@ pub struct Published {
     pub rejected: Vec<(OutboxRow, PublishError)>,
     /// The first error that passes: the batch is tried again after a backoff.
     pub error: Option<PublishError>,
+    /// Messages the producer held unacknowledged once the whole batch was handed to it: its
+    /// queue at its fullest.
+    pub queued: usize,
 }
 
 /// Publishes `rows` (sorted by aggregate and sequence). Every row is handed to the producer
@@ -141,6 +145,7 @@ pub async fn publish(
             }
         }
     }
+    published.queued = usize::try_from(producer.in_flight_count()).unwrap_or_default();
     let deadline = tokio::time::Instant::now() + ack_within;
     for (row, delivery, span) in deliveries {
         let outcome = tokio::time::timeout_at(deadline, delivery.instrument(span)).await;

@@ -189,6 +189,7 @@ impl Relay {
             self.config.ack_within,
         )
         .await;
+        self.stats.set_producer_queue(published.queued);
         // Re-check ownership before marking: had the lanes been lost meanwhile, another relay
         // may already be publishing them, and the rows stay for it to (re)publish.
         if !published.acked.is_empty() && self.lanes.still_owned().await {

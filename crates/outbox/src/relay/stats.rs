@@ -16,6 +16,7 @@ pub struct RelayStats {
     rejected: Counter,
     lock_attempts: Counter,
     held_back: Gauge,
+    producer_queue: Gauge,
     lanes: Gauge,
     last_pass: Gauge,
 }
@@ -44,6 +45,11 @@ impl RelayStats {
 
     pub(crate) fn set_held_back(&self, n: usize) {
         self.held_back.set(i64::try_from(n).unwrap_or(i64::MAX));
+    }
+
+    pub(crate) fn set_producer_queue(&self, n: usize) {
+        self.producer_queue
+            .set(i64::try_from(n).unwrap_or(i64::MAX));
     }
 
     pub fn rejected_total(&self) -> u64 {
@@ -102,6 +108,12 @@ impl RelayStats {
             "relay_lock_attempts",
             "Queries that tried to take the free outbox lanes (and proved the lock session alive)",
             self.lock_attempts.clone(),
+        );
+        registry.register(
+            "relay_producer_queue_messages",
+            "Messages the relay's producer held unacknowledged once its last batch was handed over \
+             (its queue at its fullest; the producer's saturation)",
+            self.producer_queue.clone(),
         );
         registry.register(
             "relay_held_back_aggregates",
