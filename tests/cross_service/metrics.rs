@@ -119,14 +119,26 @@ async fn metrics_count_requests_per_route_and_show_the_event_backbone_moving() {
         ] {
             assert!(sample(text, name, &[]).is_some(), "{name}: {text}");
         }
-        assert_eq!(sample(text, "consumer_in_flight", &[]), Some(0.0), "nothing left handling");
+        assert_eq!(
+            sample(text, "consumer_in_flight", &[]),
+            Some(0.0),
+            "nothing left handling"
+        );
     }
 }
 
 /// Metric names an expression file uses (tokens with one of our metric prefixes).
 fn metric_names(text: &str) -> std::collections::BTreeSet<String> {
     const PREFIXES: [&str; 9] = [
-        "http_", "outbox_", "relay_", "consumer_", "db_", "redis_", "process_", "tokio_", "otel_",
+        "http_",
+        "outbox_",
+        "relay_",
+        "consumer_",
+        "db_",
+        "redis_",
+        "process_",
+        "tokio_",
+        "otel_",
     ];
     text.split(|c: char| !(c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'))
         .filter(|token| PREFIXES.iter().any(|p| token.starts_with(p)))

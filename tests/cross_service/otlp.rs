@@ -257,3 +257,85 @@ async fn a_sampler_ratio_of_0_sends_nothing_and_the_saga_still_completes() {
     drop(system);
     assert_eq!(receiver.exports().len(), 0, "nothing sampled, nothing sent");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn metrics_are_pushed_over_grpc_and_http_with_the_names_metrics_shows() {
+    let grpc = Receiver::grpc().await;
+    let http = Receiver::http().await;
+    let push = [
+        ("OTEL_METRICS_EXPORTER", "otlp"),
+        ("OTEL_METRIC_EXPORT_INTERVAL", "300"),
+        ("OTEL_TRACES_EXPORTER", "none"),
+    ];
+    let mut checkout = push.to_vec();
+    checkout.extend([
+        ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"),
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", grpc.endpoint.as_str()),
+    ]);
+    let mut order = push.to_vec();
+    order.push(("OTEL_EXPORTER_OTLP_ENDPOINT", http.endpoint.as_str()));
+    let system = System::start_with(Options {
+        checkout_extra: &checkout,
+        order_extra: &order,
+        processes: true,
+        ..Options::default()
+    })
+    .await;
+    complete_a_checkout(&system).await;
+    tokio::time::sleep(Duration::from_millis(800)).await; // two more pushes after the saga
+
+    for (receiver, service, url) in [
+        (&grpc, "checkout-service", system.checkout("/metrics")),
+        (&http, "order-service", system.order("/metrics")),
+    ] {
+        let pushes = receiver.pushes();
+        let last = pushes
+            .last()
+            .unwrap_or_else(|| panic!("{service} pushed nothing"));
+        assert_eq!(last.service(), service);
+        assert!(
+            receiver.spans().is_empty(),
+            "OTEL_TRACES_EXPORTER=none sends no span"
+        );
+        let scraped = system
+            .client
+            .get(url)
+            .send()
+            .await
+            .expect("request")
+            .text()
+            .await
+            .expect("text");
+        let scraped_names: HashSet<&str> = scraped
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .filter_map(|l| l.split(['{', ' ']).next())
+            .collect();
+        let pushed = last.names();
+        for name in [
+            "http_requests_total",
+            "http_request_duration_seconds",
+            "consumer_processed_total",
+            "relay_published_total",
+            "process_cpu_seconds_total",
+            "db_pool_acquire_wait_seconds",
+        ] {
+            assert!(
+                pushed.iter().any(|n| n == name),
+                "{service} pushes {name}: {pushed:?}"
+            );
+        }
+        for name in &pushed {
+            let histogram = format!("{name}_count");
+            assert!(
+                scraped_names.contains(name.as_str()) || scraped_names.contains(histogram.as_str()),
+                "{service} pushes {name}, which /metrics does not show"
+            );
+        }
+    }
+    let order_push = http.pushes();
+    assert!(
+        order_push.iter().all(|p| p.path == "/v1/metrics"),
+        "the general endpoint gets /v1/metrics"
+    );
+}

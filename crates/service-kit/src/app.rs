@@ -131,7 +131,17 @@ impl Base {
         backbone.register_metrics(&mut self.registry);
         let writes = WriteLimiter::new(common.rate_limit, self.keys.clone(), &mut self.registry);
         let admin = crate::admin::router(backbone.admin(&self.db, self.keys.clone(), events)?);
-        let metrics = crate::metrics::router(self.registry, &self.db, &common.service_name);
+        let exposition =
+            crate::metrics::Exposition::new(self.registry, &self.db, &common.service_name);
+        let metrics = exposition.clone().router();
+        let otel = common.otel.clone();
+        let push: Chore = Box::new(move |shutdown| {
+            tokio::spawn(async move {
+                if let Some(push) = crate::metrics::push::start(exposition, &otel, shutdown) {
+                    let _ = push.await;
+                }
+            })
+        });
         let health = health::router(self.draining.clone(), self.faults, self.readiness);
         let api = Arc::new(http_kit::openapi::declare_limits(
             api.merge_from(crate::admin::AdminApi::openapi())
@@ -158,7 +168,7 @@ impl Base {
             router: http_kit::layers::apply(router, http_metrics, writes),
             draining: self.draining,
             backbone,
-            chores: Vec::new(),
+            chores: vec![push],
         })
     }
 }

@@ -185,10 +185,12 @@ pub async fn run_relay_process(
     let listener = tokio::net::TcpListener::bind(http_addr).await?;
     tracing::info!(%http_addr, "relay process started");
     let task = tokio::spawn(relay.run(shutdown.clone()));
+    let exposition = metrics::Exposition::new(registry, &db, &common.service_name);
+    let push = metrics::push::start(exposition.clone(), &common.otel, shutdown.clone());
     http_kit::layers::serve(
         listener,
         http_kit::layers::apply(
-            router.merge(metrics::router(registry, &db, &common.service_name)),
+            router.merge(exposition.router()),
             http_metrics,
             // The relay process serves only health and metrics: nothing to write.
             None,
@@ -198,6 +200,9 @@ pub async fn run_relay_process(
     )
     .await?;
     task.await?;
+    if let Some(push) = push {
+        push.await?;
+    }
     Ok(())
 }
 

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use prometheus_client::collector::Collector;
 use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric};
+use prometheus_client::metrics::MetricType;
 use prometheus_client::metrics::counter::ConstCounter;
 use prometheus_client::metrics::gauge::ConstGauge;
 use sqlx::PgPool;
@@ -92,11 +93,18 @@ impl Collector for Resources {
             "Time the runtime's workers spent running tasks; over time and per worker, their busy ratio",
             busy.as_secs_f64(),
         )?;
-        counter(
+        let mut failures = encoder.encode_descriptor(
             "otel_export_failures",
-            "Span exports that failed (the collector down or refusing)",
-            telemetry::failed_exports() as f64,
+            "OTLP exports that failed, by signal (the collector down or refusing)",
+            None,
+            MetricType::Counter,
         )?;
+        for (signal, failed) in [
+            ("traces", telemetry::failed_exports()),
+            ("metrics", crate::metrics::push::failed_pushes()),
+        ] {
+            ConstCounter::new(failed).encode(failures.encode_family(&[("signal", signal)])?)?;
+        }
         Ok(())
     }
 }

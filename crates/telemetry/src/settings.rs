@@ -75,7 +75,43 @@ pub struct OtelSettings {
     pub sampler: SamplerChoice,
     /// `None`: spans are made and propagated but not exported.
     pub traces: Option<Export>,
+    /// `Some` when metrics are pushed over OTLP as well as served on `/metrics`
+    /// (`OTEL_METRICS_EXPORTER=otlp`).
+    pub metrics: Option<MetricsExport>,
 }
+
+/// Where metrics are pushed, and how often.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MetricsExport {
+    pub export: Export,
+    /// `OTEL_METRIC_EXPORT_INTERVAL`.
+    pub interval: Duration,
+}
+
+/// The variables of one signal, and the path OTLP/HTTP gives it.
+struct Signal {
+    endpoint: &'static str,
+    protocol: &'static str,
+    headers: &'static str,
+    timeout: &'static str,
+    path: &'static str,
+}
+
+const TRACES: Signal = Signal {
+    endpoint: "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+    protocol: "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL",
+    headers: "OTEL_EXPORTER_OTLP_TRACES_HEADERS",
+    timeout: "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT",
+    path: "/v1/traces",
+};
+
+const METRICS: Signal = Signal {
+    endpoint: "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT",
+    protocol: "OTEL_EXPORTER_OTLP_METRICS_PROTOCOL",
+    headers: "OTEL_EXPORTER_OTLP_METRICS_HEADERS",
+    timeout: "OTEL_EXPORTER_OTLP_METRICS_TIMEOUT",
+    path: "/v1/metrics",
+};
 
 impl OtelSettings {
     /// Nothing exported, every trace sampled: what tests and tools start with.
@@ -85,6 +121,7 @@ impl OtelSettings {
             resource: Vec::new(),
             sampler: SamplerChoice::ParentBased(RootSampler::AlwaysOn),
             traces: None,
+            metrics: None,
         }
     }
 
@@ -112,12 +149,14 @@ impl OtelSettings {
             .or_else(|| named.into_iter().next_back().map(|(_, v)| v))
             .unwrap_or_else(|| binary_name.to_owned());
         let sampler = sampler(env)?;
-        let traces = if disabled { None } else { traces_export(env)? };
+        let traces = traces_export(env);
+        let metrics = metrics_export(env);
         Some(Self {
             service_name,
             resource,
             sampler,
-            traces,
+            traces: traces?.filter(|_| !disabled),
+            metrics: metrics?.filter(|_| !disabled),
         })
     }
 }
@@ -165,34 +204,68 @@ fn sampler(env: &mut Env) -> Option<SamplerChoice> {
 /// or no endpoint set (see docs/adr/0010).
 fn traces_export(env: &mut Env) -> Option<Option<Export>> {
     let exporter = env.string("OTEL_TRACES_EXPORTER")?;
-    let general = env.string("OTEL_EXPORTER_OTLP_ENDPOINT")?;
-    let signal = env.string("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")?;
-    let protocol = first_set(
-        env,
-        "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL",
-        "OTEL_EXPORTER_OTLP_PROTOCOL",
-    )?;
-    let headers = first_set(
-        env,
-        "OTEL_EXPORTER_OTLP_TRACES_HEADERS",
-        "OTEL_EXPORTER_OTLP_HEADERS",
-    )?;
-    let timeout = first_set(
-        env,
-        "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT",
-        "OTEL_EXPORTER_OTLP_TIMEOUT",
-    )?;
+    let export = signal_export(env, &TRACES);
     match exporter.trim() {
-        "otlp" => {}
-        "none" => return Some(None),
+        "otlp" => export,
+        "none" => Some(None),
         other => {
             env.invalid(
                 "OTEL_TRACES_EXPORTER",
                 &format!("expected `otlp` or `none` (got {other:?})"),
             );
-            return None;
+            None
         }
     }
+}
+
+/// The metrics push, when `OTEL_METRICS_EXPORTER` is `otlp` and an endpoint is set; with
+/// `prometheus` (the default) metrics are only served on `/metrics` (docs/adr/0010).
+fn metrics_export(env: &mut Env) -> Option<Option<MetricsExport>> {
+    let exporter = env.string("OTEL_METRICS_EXPORTER")?;
+    let export = signal_export(env, &METRICS);
+    let interval = env.string("OTEL_METRIC_EXPORT_INTERVAL")?;
+    let interval = match interval.trim().parse::<u64>() {
+        Ok(ms) if ms > 0 => Duration::from_millis(ms),
+        _ => {
+            env.invalid(
+                "OTEL_METRIC_EXPORT_INTERVAL",
+                "must be a whole number of milliseconds above 0",
+            );
+            return None;
+        }
+    };
+    match exporter.trim() {
+        "otlp" => {
+            let export = export?;
+            if export.is_none() {
+                env.invalid(
+                    "OTEL_METRICS_EXPORTER",
+                    "is `otlp` but no endpoint is set: set OTEL_EXPORTER_OTLP_ENDPOINT or \
+                     OTEL_EXPORTER_OTLP_METRICS_ENDPOINT",
+                );
+                return None;
+            }
+            Some(export.map(|export| MetricsExport { export, interval }))
+        }
+        "prometheus" | "none" => Some(None),
+        other => {
+            env.invalid(
+                "OTEL_METRICS_EXPORTER",
+                &format!("expected `prometheus` or `otlp` (got {other:?})"),
+            );
+            None
+        }
+    }
+}
+
+/// A signal's export by the specification's rules: its own variables win over the general
+/// ones; the general endpoint gets the signal's path over HTTP. `Some(None)`: no endpoint.
+fn signal_export(env: &mut Env, signal: &Signal) -> Option<Option<Export>> {
+    let general = env.string("OTEL_EXPORTER_OTLP_ENDPOINT")?;
+    let own = env.string(signal.endpoint)?;
+    let protocol = first_set(env, signal.protocol, "OTEL_EXPORTER_OTLP_PROTOCOL")?;
+    let headers = first_set(env, signal.headers, "OTEL_EXPORTER_OTLP_HEADERS")?;
+    let timeout = first_set(env, signal.timeout, "OTEL_EXPORTER_OTLP_TIMEOUT")?;
     let protocol = match Protocol::parse(&protocol.1) {
         Ok(p) => p,
         Err(why) => {
@@ -200,13 +273,13 @@ fn traces_export(env: &mut Env) -> Option<Option<Export>> {
             return None;
         }
     };
-    let endpoint = if !signal.trim().is_empty() {
-        checked_url(env, "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", signal.trim())?
+    let endpoint = if !own.trim().is_empty() {
+        checked_url(env, signal.endpoint, own.trim())?
     } else if !general.trim().is_empty() {
         let base = checked_url(env, "OTEL_EXPORTER_OTLP_ENDPOINT", general.trim())?;
         match protocol {
             Protocol::Grpc => base,
-            Protocol::HttpProtobuf => format!("{}/v1/traces", base.trim_end_matches('/')),
+            Protocol::HttpProtobuf => format!("{}{}", base.trim_end_matches('/'), signal.path),
         }
     } else {
         return Some(None);
@@ -432,6 +505,34 @@ mod tests {
         assert_eq!(endpoint(&[base, ("OTEL_SDK_DISABLED", "TRUE")]), None);
         assert!(endpoint(&[base, ("OTEL_SDK_DISABLED", "no")]).is_some());
         assert_eq!(endpoint(&[base, ("OTEL_TRACES_EXPORTER", "none")]), None);
+    }
+
+    #[test]
+    fn metrics_are_pushed_only_when_asked_with_their_own_path_and_interval() {
+        let base = ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4318");
+        assert_eq!(
+            read(&[base]).expect("valid").metrics,
+            None,
+            "scraped by default"
+        );
+        let pushed = read(&[
+            base,
+            ("OTEL_METRICS_EXPORTER", "otlp"),
+            ("OTEL_METRIC_EXPORT_INTERVAL", "5000"),
+            ("OTEL_EXPORTER_OTLP_METRICS_PROTOCOL", "grpc"),
+            ("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT", "http://metrics:4317"),
+        ])
+        .expect("valid")
+        .metrics
+        .expect("pushed");
+        assert_eq!(pushed.interval, Duration::from_secs(5));
+        assert_eq!(pushed.export.protocol, Protocol::Grpc);
+        assert_eq!(pushed.export.endpoint, "http://metrics:4317");
+        let http = read(&[base, ("OTEL_METRICS_EXPORTER", "otlp")]).expect("valid");
+        let http = http.metrics.expect("pushed").export;
+        assert_eq!(http.endpoint, "http://collector:4318/v1/metrics");
+        let nowhere = read(&[("OTEL_METRICS_EXPORTER", "otlp")]).expect_err("no endpoint");
+        assert!(nowhere.contains("OTEL_METRICS_EXPORTER"));
     }
 
     #[test]

@@ -7,6 +7,12 @@ use std::time::Duration;
 
 use axum::body::Bytes;
 use axum::http::{HeaderMap, StatusCode, Uri};
+use opentelemetry_proto::tonic::collector::metrics::v1::metrics_service_server::{
+    MetricsService, MetricsServiceServer,
+};
+use opentelemetry_proto::tonic::collector::metrics::v1::{
+    ExportMetricsServiceRequest, ExportMetricsServiceResponse,
+};
 use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::{
     TraceService, TraceServiceServer,
 };
@@ -37,6 +43,38 @@ impl Export {
     }
 }
 
+/// One metrics push as it arrived.
+#[derive(Debug, Clone)]
+pub struct MetricsPush {
+    pub path: String,
+    pub headers: HashMap<String, String>,
+    pub request: ExportMetricsServiceRequest,
+}
+
+impl MetricsPush {
+    /// The resource's `service.name`.
+    pub fn service(&self) -> String {
+        self.request
+            .resource_metrics
+            .first()
+            .and_then(|r| r.resource.as_ref())
+            .map(|r| attributes(&r.attributes))
+            .and_then(|a| a.get("service.name").cloned())
+            .unwrap_or_default()
+    }
+
+    /// The names of the metrics it carries.
+    pub fn names(&self) -> Vec<String> {
+        self.request
+            .resource_metrics
+            .iter()
+            .flat_map(|r| &r.scope_metrics)
+            .flat_map(|s| &s.metrics)
+            .map(|m| m.name.clone())
+            .collect()
+    }
+}
+
 /// One received span with the resource it came from.
 #[derive(Debug, Clone)]
 pub struct Span {
@@ -56,18 +94,21 @@ pub struct Receiver {
     /// `http://127.0.0.1:<port>`: what `OTEL_EXPORTER_OTLP_ENDPOINT` is set to.
     pub endpoint: String,
     exports: Arc<Mutex<Vec<Export>>>,
+    pushes: Arc<Mutex<Vec<MetricsPush>>>,
     stop: CancellationToken,
 }
 
 impl Receiver {
-    /// OTLP/gRPC: the `opentelemetry.proto.collector.trace.v1.TraceService` service.
+    /// OTLP/gRPC: the collector's `TraceService` and `MetricsService`.
     pub async fn grpc() -> Self {
         let (listener, receiver) = Self::bind().await;
-        let service = TraceServiceServer::new(Grpc(receiver.exports.clone()));
+        let traces = TraceServiceServer::new(Grpc(receiver.exports.clone()));
+        let metrics = MetricsServiceServer::new(GrpcMetrics(receiver.pushes.clone()));
         let stop = receiver.stop.clone();
         tokio::spawn(
             tonic::transport::Server::builder()
-                .add_service(service)
+                .add_service(traces)
+                .add_service(metrics)
                 .serve_with_incoming_shutdown(
                     tokio_stream::wrappers::TcpListenerStream::new(listener),
                     stop.cancelled_owned(),
@@ -77,13 +118,28 @@ impl Receiver {
     }
 
     /// OTLP/HTTP with protobuf bodies: `POST` to any path (the path is kept, to check the
-    /// exporter's path rules).
+    /// exporter's path rules); a path with `metrics` in it is a metrics push, any other spans.
     pub async fn http() -> Self {
         let (listener, receiver) = Self::bind().await;
         let exports = receiver.exports.clone();
+        let pushes = receiver.pushes.clone();
         let app = axum::Router::new().fallback(move |uri: Uri, headers: HeaderMap, body: Bytes| {
-            let exports = exports.clone();
+            let (exports, pushes) = (exports.clone(), pushes.clone());
             async move {
+                if uri.path().contains("metrics") {
+                    let Ok(request) = ExportMetricsServiceRequest::decode(body) else {
+                        return (StatusCode::BAD_REQUEST, Vec::new());
+                    };
+                    pushes.lock().expect("lock").push(MetricsPush {
+                        path: uri.path().to_owned(),
+                        headers: header_map(&headers),
+                        request,
+                    });
+                    return (
+                        StatusCode::OK,
+                        ExportMetricsServiceResponse::default().encode_to_vec(),
+                    );
+                }
                 let Ok(request) = ExportTraceServiceRequest::decode(body) else {
                     return (StatusCode::BAD_REQUEST, Vec::new());
                 };
@@ -120,6 +176,7 @@ impl Receiver {
         let receiver = Self {
             endpoint: format!("http://127.0.0.1:{port}"),
             exports: Arc::default(),
+            pushes: Arc::default(),
             stop: CancellationToken::new(),
         };
         (listener, receiver)
@@ -128,6 +185,11 @@ impl Receiver {
     /// Every export so far.
     pub fn exports(&self) -> Vec<Export> {
         self.exports.lock().expect("lock").clone()
+    }
+
+    /// Every metrics push so far.
+    pub fn pushes(&self) -> Vec<MetricsPush> {
+        self.pushes.lock().expect("lock").clone()
     }
 
     /// Every span received so far.
@@ -179,6 +241,31 @@ impl TraceService for Grpc {
         });
         Ok(tonic::Response::new(ExportTraceServiceResponse::default()))
     }
+}
+
+struct GrpcMetrics(Arc<Mutex<Vec<MetricsPush>>>);
+
+#[tonic::async_trait]
+impl MetricsService for GrpcMetrics {
+    async fn export(
+        &self,
+        request: tonic::Request<ExportMetricsServiceRequest>,
+    ) -> Result<tonic::Response<ExportMetricsServiceResponse>, tonic::Status> {
+        let headers = header_map(&request.metadata().clone().into_headers());
+        self.0.lock().expect("lock").push(MetricsPush {
+            path: "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export".to_owned(),
+            headers,
+            request: request.into_inner(),
+        });
+        Ok(tonic::Response::new(ExportMetricsServiceResponse::default()))
+    }
+}
+
+fn header_map(headers: &HeaderMap) -> HashMap<String, String> {
+    headers
+        .iter()
+        .filter_map(|(k, v)| Some((k.as_str().to_owned(), v.to_str().ok()?.to_owned())))
+        .collect()
 }
 
 fn spans_of(request: &ExportTraceServiceRequest) -> Vec<Span> {
