@@ -108,7 +108,7 @@ fn kubernetes_sets_only_variables_the_services_read_and_probes_their_health_path
     for line in config.lines() {
         if line.starts_with("data:") {
             in_data = true;
-        } else if in_data && line.starts_with("  ") {
+        } else if in_data && line.starts_with("  ") && !line.trim_start().starts_with('#') {
             let key = line.trim().split(':').next().unwrap_or_default();
             assert!(
                 known.contains(key),

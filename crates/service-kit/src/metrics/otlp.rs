@@ -38,7 +38,7 @@ pub(crate) fn metrics(text: &str, start: u64, now: u64) -> Vec<Metric> {
 fn families(text: &str) -> Vec<(String, Family)> {
     let mut families: Vec<(String, Family)> = Vec::new();
     // `# HELP`, `# TYPE` and `# UNIT` of a family come before its samples, in any order.
-    let mut family = |families: &mut Vec<(String, Family)>, name: &str| -> usize {
+    let family = |families: &mut Vec<(String, Family)>, name: &str| -> usize {
         if families.last().is_none_or(|(last, _)| last != name) {
             families.push((name.to_owned(), Family::default()));
         }
