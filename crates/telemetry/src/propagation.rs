@@ -75,3 +75,30 @@ pub fn record_ids(span: &Span) {
         span.record("baggage", entries.join(","));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn baggage_beyond_the_specifications_limits_is_cut_and_the_trace_kept() {
+        crate::set_propagator();
+        let entries: Vec<String> = (0..100).map(|i| format!("k{i}=v{i}")).collect();
+        let carrier = HashMap::from([
+            ("baggage".to_owned(), entries.join(",")),
+            (
+                "traceparent".to_owned(),
+                "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01".to_owned(),
+            ),
+        ]);
+        let context = opentelemetry::global::get_text_map_propagator(|p| p.extract(&carrier));
+        assert_eq!(context.baggage().len(), 64, "at most 64 entries");
+        assert!(context.span().span_context().is_valid());
+        let huge = HashMap::from([("baggage".to_owned(), format!("big={}", "x".repeat(9000)))]);
+        let context = opentelemetry::global::get_text_map_propagator(|p| p.extract(&huge));
+        assert!(
+            context.baggage().is_empty(),
+            "an entry over 8192 bytes is dropped"
+        );
+    }
+}
