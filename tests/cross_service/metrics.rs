@@ -157,17 +157,7 @@ async fn every_metric_the_alerts_and_the_dashboard_use_is_exported() {
         .expect("request");
     let mut exported = String::new();
     for url in [system.checkout("/metrics"), system.order("/metrics")] {
-        exported.push_str(
-            &system
-                .client
-                .get(url)
-                .send()
-                .await
-                .expect("request")
-                .text()
-                .await
-                .expect("text"),
-        );
+        exported.push_str(&system.get_text(&url).await);
     }
     let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../docker");
     for file in ["prometheus/alerts.yml", "grafana/dashboards/orderflow.json"] {

@@ -54,6 +54,22 @@ async fn trace_of_checkout(receiver: &Receiver) -> Vec<Span> {
     trace
 }
 
+/// Both services as processes with these extra variables, once one checkout has completed.
+async fn processes_after_a_checkout(
+    checkout: &[(&'static str, &str)],
+    order: &[(&'static str, &str)],
+) -> System {
+    let system = System::start_with(Options {
+        checkout_extra: checkout,
+        order_extra: order,
+        processes: true,
+        ..Options::default()
+    })
+    .await;
+    complete_a_checkout(&system).await;
+    system
+}
+
 async fn complete_a_checkout(system: &System) {
     let (_, checkout_id) = system
         .submit_checkout_with("alice", "tok_visa", &[("baggage", BAGGAGE)])
@@ -82,14 +98,7 @@ async fn over_grpc_one_checkout_is_one_trace_with_its_baggage_on_every_step() {
         ),
         QUICK_BATCHES,
     ];
-    let system = System::start_with(Options {
-        checkout_extra: &otel,
-        order_extra: &otel,
-        processes: true,
-        ..Options::default()
-    })
-    .await;
-    complete_a_checkout(&system).await;
+    let system = processes_after_a_checkout(&otel, &otel).await;
     let trace = trace_of_checkout(&receiver).await;
 
     let services: HashSet<&str> = trace.iter().map(|s| s.service.as_str()).collect();
@@ -146,13 +155,7 @@ async fn over_grpc_one_checkout_is_one_trace_with_its_baggage_on_every_step() {
         .flat_map(|s| s.log_lines())
         .filter_map(|l| serde_json::from_str(&l).ok())
         .collect();
-    for message in [
-        "checkout submitted",
-        "order placed",
-        "payment decided",
-        "order confirmed",
-        "checkout completed",
-    ] {
+    for message in orderflow_tests::SAGA_STEP_LOG_LINES {
         let line = lines
             .iter()
             .find(|l| l["message"] == message)
@@ -183,14 +186,7 @@ async fn over_http_the_endpoints_follow_the_specifications_path_rules() {
         ("OTEL_SERVICE_NAME", "orders-eu"),
         QUICK_BATCHES,
     ];
-    let system = System::start_with(Options {
-        checkout_extra: &checkout,
-        order_extra: &order,
-        processes: true,
-        ..Options::default()
-    })
-    .await;
-    complete_a_checkout(&system).await;
+    let _running = processes_after_a_checkout(&checkout, &order).await;
     let processed = |spans: &[Span], service: &str| {
         let Some(submit) = spans.iter().find(|s| s.name == "POST /v1/checkouts") else {
             return 0;
@@ -245,14 +241,7 @@ async fn a_sampler_ratio_of_0_sends_nothing_and_the_saga_still_completes() {
         ("OTEL_TRACES_SAMPLER_ARG", "0"),
         QUICK_BATCHES,
     ];
-    let system = System::start_with(Options {
-        checkout_extra: &otel,
-        order_extra: &otel,
-        processes: true,
-        ..Options::default()
-    })
-    .await;
-    complete_a_checkout(&system).await;
+    let system = processes_after_a_checkout(&otel, &otel).await;
     // Stopping the processes flushes whatever they hold.
     drop(system);
     assert_eq!(receiver.exports().len(), 0, "nothing sampled, nothing sent");
@@ -274,14 +263,7 @@ async fn metrics_are_pushed_over_grpc_and_http_with_the_names_metrics_shows() {
     ]);
     let mut order = push.to_vec();
     order.push(("OTEL_EXPORTER_OTLP_ENDPOINT", http.endpoint.as_str()));
-    let system = System::start_with(Options {
-        checkout_extra: &checkout,
-        order_extra: &order,
-        processes: true,
-        ..Options::default()
-    })
-    .await;
-    complete_a_checkout(&system).await;
+    let system = processes_after_a_checkout(&checkout, &order).await;
     tokio::time::sleep(Duration::from_millis(800)).await; // two more pushes after the saga
 
     for (receiver, service, url) in [
@@ -297,15 +279,7 @@ async fn metrics_are_pushed_over_grpc_and_http_with_the_names_metrics_shows() {
             receiver.spans().is_empty(),
             "OTEL_TRACES_EXPORTER=none sends no span"
         );
-        let scraped = system
-            .client
-            .get(url)
-            .send()
-            .await
-            .expect("request")
-            .text()
-            .await
-            .expect("text");
+        let scraped = system.get_text(&url).await;
         let scraped_names: HashSet<&str> = scraped
             .lines()
             .filter(|l| !l.starts_with('#'))

@@ -122,13 +122,7 @@ async fn one_checkout_is_one_trace_across_both_services_the_relay_and_the_consum
         .lines()
         .filter_map(|l| serde_json::from_str(l).ok())
         .collect();
-    for message in [
-        "checkout submitted",
-        "order placed",
-        "payment decided",
-        "order confirmed",
-        "checkout completed",
-    ] {
+    for message in orderflow_tests::SAGA_STEP_LOG_LINES {
         let line = lines
             .iter()
             .find(|l| l["message"] == message)

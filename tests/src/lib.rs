@@ -175,6 +175,11 @@ impl System {
         (status, response.json().await.unwrap_or(Value::Null))
     }
 
+    /// GET `url` without a token, as text (`/metrics`).
+    pub async fn get_text(&self, url: &str) -> String {
+        text(&self.client, url).await
+    }
+
     /// GET `url` with an admin token, as JSON (the operator endpoints).
     pub async fn admin_json(&self, url: &str) -> Value {
         self.client
@@ -362,3 +367,25 @@ pub async fn faults_fired(client: &reqwest::Client, url: &str, flag: &str) -> f6
     let series = format!("faults_fired_total{{flag=\"{flag}\"}}");
     test_support::metric(client, url, &series).await
 }
+
+/// The body of `GET url`, as text.
+pub async fn text(client: &reqwest::Client, url: &str) -> String {
+    client
+        .get(url)
+        .send()
+        .await
+        .expect("request")
+        .text()
+        .await
+        .expect("text")
+}
+
+/// The log line each step of a completed saga writes, in order, each inside the span of its
+/// request or event (so it carries that span's `trace_id` and `baggage`).
+pub const SAGA_STEP_LOG_LINES: [&str; 5] = [
+    "checkout submitted",
+    "order placed",
+    "payment decided",
+    "order confirmed",
+    "checkout completed",
+];
