@@ -59,7 +59,7 @@ impl Base {
         .context("DATABASE_URL")?;
         let mut base = Self {
             name,
-            keys: JwtKeys::hs256(&common.jwt_secret),
+            keys: JwtKeys::new(&common.auth),
             draining: Draining::default(),
             registry: Registry::default(),
             readiness: Vec::new(),

@@ -159,7 +159,7 @@ pub async fn run_relay_process(
     let draining = Draining::default();
     let (ready_db, ready_draining, ready_faults) = (db.clone(), draining.clone(), faults.clone());
     let fault_admin = admin::faults::router(admin::faults::FaultsState {
-        keys: http_kit::auth::JwtKeys::hs256(&common.jwt_secret),
+        keys: http_kit::auth::JwtKeys::new(&common.auth),
         faults,
     });
     let router = axum::Router::new()

@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 pub mod authz;
+pub mod jwks;
 pub mod kafka;
 pub mod otlp;
 mod proxy;

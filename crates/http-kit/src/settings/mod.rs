@@ -6,7 +6,10 @@ use std::time::Duration;
 use secrecy::{ExposeSecret, SecretString};
 use settings::Env;
 
+use crate::auth::AuthSettings;
 use crate::rate_limit::RateLimitSettings;
+
+mod auth;
 
 /// Settings every service has.
 #[derive(Debug, Clone)]
@@ -15,7 +18,8 @@ pub struct CommonSettings {
     pub database_url: SecretString,
     pub db_pool_max: u32,
     pub db_acquire_timeout: Duration,
-    pub jwt_secret: SecretString,
+    /// How bearer tokens are verified: a shared secret or a provider's keys.
+    pub auth: AuthSettings,
     /// `service.name`, as [`CommonSettings::otel`] has it.
     pub service_name: String,
     pub log_format: telemetry::LogFormat,
@@ -48,7 +52,7 @@ impl CommonSettings {
             }
         });
         let db_acquire_timeout = env.duration("DB_ACQUIRE_TIMEOUT");
-        let jwt_secret = env.secret("AUTH_JWT_SECRET", 32);
+        let auth = auth::read(env);
         let log_format = env.parse("LOG_FORMAT");
         let otel = telemetry::OtelSettings::read(env, binary_name);
         let fault_flags = env.parse("FAULT_FLAGS");
@@ -71,7 +75,7 @@ impl CommonSettings {
             database_url: database_url?,
             db_pool_max: db_pool_max?,
             db_acquire_timeout: db_acquire_timeout?,
-            jwt_secret: jwt_secret?,
+            auth: auth?,
             log_format: log_format?,
             service_name: otel.as_ref()?.service_name.clone(),
             otel: otel?,

@@ -8,6 +8,7 @@ mod faults;
 mod helpers;
 mod limits;
 mod outages;
+mod provider_tokens;
 mod secrets;
 mod service;
 mod sessions;
