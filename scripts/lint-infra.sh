@@ -30,6 +30,17 @@ kubectl kustomize kubernetes/policies >/dev/null
 rendered=$(mktemp -d)
 for overlay in kubernetes/overlays/*/; do kubectl kustomize "$overlay" >"$rendered/$(basename "$overlay").yaml"; done
 cargo run -q -p policy-check -- --policies kubernetes/policies "$rendered"/*.yaml
+
+echo "gitops-check: every overlay converges on a first Argo CD sync; each fixture's mistake is found"
+gitops_check() { cargo run -q -p policy-check --bin gitops-check -- --secrets-doc docs/operations/kubernetes.md "$@"; }
+gitops_check "$rendered"/*.yaml
+for fixture in kubernetes/gitops-fixtures/*.yaml; do
+  expect=$(sed -n '1s/^# expect: //p' "$fixture")
+  if found=$(gitops_check "$fixture"); then
+    echo "gitops-check passed $fixture, which has a mistake: $expect" >&2; exit 1
+  fi
+  grep -qF -- "$expect" <<<"$found" || { echo "$fixture: expected \"$expect\", got: $found" >&2; exit 1; }
+done
 rm -rf "$rendered"
 
 echo "chaos experiments: kustomize build, and each against kubernetes/chaos/chaos-mesh.schema.json"

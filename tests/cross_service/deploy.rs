@@ -103,18 +103,16 @@ fn ports_probes_and_scrape_paths_match_the_services() {
 #[test]
 fn kubernetes_sets_only_variables_the_services_read_and_probes_their_health_paths() {
     let known: BTreeSet<&str> = VARIABLES.iter().map(|v| v.name).collect();
-    let config = read("kubernetes/base/configmap.yaml");
-    let mut in_data = false;
-    for line in config.lines() {
-        if line.starts_with("data:") {
-            in_data = true;
-        } else if in_data && line.starts_with("  ") && !line.trim_start().starts_with('#') {
-            let key = line.trim().split(':').next().unwrap_or_default();
-            assert!(
-                known.contains(key),
-                "the ConfigMap sets {key}, which no service reads"
-            );
-        }
+    let config = read("kubernetes/base/config.env");
+    for line in config
+        .lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+    {
+        let key = line.split('=').next().unwrap_or_default();
+        assert!(
+            known.contains(key),
+            "the ConfigMap sets {key}, which no service reads"
+        );
     }
     for service in ["checkout-service", "order-service"] {
         let deployment = read(&format!("kubernetes/base/{service}-deployment.yaml"));

@@ -9,6 +9,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 mod gatekeeper;
+pub mod gitops;
 
 use gatekeeper::{Constraint, Template};
 
