@@ -6,6 +6,8 @@ locals {
     Environment = var.environment
     ManagedBy   = "terraform"
     CostCenter  = var.cost_center
+    # One value per environment of the project: what its budget filters on.
+    Deployment = "orderflow-${var.environment}"
     # Shared platform by default; a resource of one service (its ECR repository) says which.
     Service = "shared"
   })
@@ -85,7 +87,7 @@ module "budgets" {
   actual_thresholds_percent     = [80, 100]
   forecast_thresholds_percent   = [100]
   alert_emails                  = var.budget_alert_emails
-  cost_filter_tags              = { Project = "orderflow", Environment = var.environment }
+  cost_filter_tag               = { key = "Deployment", value = local.name }
   activate_cost_allocation_tags = var.activate_cost_allocation_tags
   kms_key_arn                   = module.observability.kms_key_arn
   tags                          = local.tags

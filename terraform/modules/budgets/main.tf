@@ -34,10 +34,13 @@ resource "aws_budgets_budget" "monthly" {
   limit_unit   = "USD"
   time_unit    = "MONTHLY"
 
-  # Only what carries this environment's tags (provider default_tags put them everywhere).
+  # Only what carries this environment's tag (provider default_tags put it everywhere). One
+  # tag, one value: the values of a TagKeyValue filter are OR'd, so `Project=orderflow` beside
+  # `Environment=production` would count every environment of the project (and every
+  # production of the account).
   cost_filter {
     name   = "TagKeyValue"
-    values = [for key, value in var.cost_filter_tags : format("user:%s$%s", key, value)]
+    values = [format("user:%s$%s", var.cost_filter_tag.key, var.cost_filter_tag.value)]
   }
 
   # One alert per threshold: actual spend, then forecast spend.
@@ -64,7 +67,8 @@ resource "aws_budgets_budget" "monthly" {
 # them. Only possible in the payer account, and only once AWS has seen the tags (up to a day
 # after the first tagged resource): hence optional.
 resource "aws_ce_cost_allocation_tag" "this" {
-  for_each = var.activate_cost_allocation_tags ? toset(var.cost_allocation_tag_keys) : toset([])
+  # The budget's own tag among them: a filter on a tag that is not active matches nothing.
+  for_each = var.activate_cost_allocation_tags ? toset(concat(var.cost_allocation_tag_keys, [var.cost_filter_tag.key])) : toset([])
   tag_key  = each.value
   status   = "Active"
 }

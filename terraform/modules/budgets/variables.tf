@@ -34,9 +34,12 @@ variable "alert_emails" {
   }
 }
 
-variable "cost_filter_tags" {
-  description = "Tags (key = value) whose resources the budget counts."
-  type        = map(string)
+variable "cost_filter_tag" {
+  description = "The one tag (key and value) that marks this environment's resources: the budget counts those alone."
+  type = object({
+    key   = string
+    value = string
+  })
 }
 
 variable "activate_cost_allocation_tags" {
