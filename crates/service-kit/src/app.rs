@@ -127,6 +127,9 @@ impl Base {
         routes: Router,
         api: utoipa::openapi::OpenApi,
     ) -> anyhow::Result<Application<H>> {
+        storage::refused_for_good(&self.db)
+            .await
+            .map_err(|why| anyhow::anyhow!("DATABASE_URL: {why}"))?;
         let http_metrics = HttpMetrics::register(&mut self.registry);
         backbone.register_metrics(&mut self.registry);
         let writes = WriteLimiter::new(common.rate_limit, self.keys.clone(), &mut self.registry);

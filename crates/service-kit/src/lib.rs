@@ -150,6 +150,9 @@ pub async fn run_relay_process(
 
     let faults = Faults::new(common.fault_flags);
     let db = storage::pool(&common.database_url, 4, common.db_acquire_timeout, &faults)?;
+    storage::refused_for_good(&db)
+        .await
+        .map_err(|why| anyhow::anyhow!("DATABASE_URL: {why}"))?;
     let http_addr = common.http_addr;
     let relay = relay(&db, &common.database_url, settings, &faults)?;
     let mut registry = prometheus_client::registry::Registry::default();

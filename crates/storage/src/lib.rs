@@ -47,6 +47,42 @@ pub fn pool(
         .connect_lazy_with(options))
 }
 
+/// What a first connection says of the settings: `Err` (why, with no secret) when the database
+/// refuses this process for good: its certificate does not verify, it requires TLS the URL
+/// does not ask for, the credentials are wrong, the database does not exist. A database that
+/// is down or slow is not a settings error: the service starts and reports not ready.
+pub async fn refused_for_good(db: &PgPool) -> Result<(), String> {
+    use sqlx::{ConnectOptions, Connection};
+    // One connection of its own, not the pool's: the pool retries and would hide the cause.
+    let options = db.connect_options();
+    let within = db.options().get_acquire_timeout();
+    match tokio::time::timeout(within, options.connect()).await {
+        Err(_) => Ok(()),
+        Ok(Ok(connection)) => {
+            let _ = connection.close().await;
+            Ok(())
+        }
+        Ok(Err(e)) => match e {
+            sqlx::Error::Tls(e) => Err(format!("TLS to the database failed: {e}")),
+            // rustls reports a certificate it cannot verify as invalid data on the stream.
+            sqlx::Error::Io(e) if e.kind() == std::io::ErrorKind::InvalidData => Err(format!(
+                "TLS to the database failed (check sslrootcert and the server's name): {e}"
+            )),
+            sqlx::Error::Configuration(e) => Err(format!("not usable: {e}")),
+            sqlx::Error::Database(e)
+                if e.code()
+                    .is_some_and(|c| c.starts_with("28") || c == "3D000") =>
+            {
+                Err(format!(
+                    "the database refused the connection: {}",
+                    e.message()
+                ))
+            }
+            _ => Ok(()),
+        },
+    }
+}
+
 /// The name of the unique constraint `error` violates, if that is what it is.
 pub fn unique_violation(error: &sqlx::Error) -> Option<&str> {
     match error {

@@ -6,6 +6,7 @@ pub mod kafka;
 pub mod otlp;
 mod proxy;
 pub mod service;
+pub mod tls;
 pub mod topics;
 
 pub use kafka::KafkaCluster;

@@ -8,3 +8,4 @@ mod helpers;
 mod orders;
 mod service;
 mod store;
+mod tls;
