@@ -36,6 +36,8 @@ pub fn postgres(error: &sqlx::Error) -> bool {
     match error {
         sqlx::Error::Io(_)
         | sqlx::Error::Tls(_)
+        // A connection cut while it is set up (the TLS request answered by a closing proxy).
+        | sqlx::Error::Protocol(_)
         | sqlx::Error::PoolTimedOut
         | sqlx::Error::PoolClosed
         | sqlx::Error::WorkerCrashed
@@ -95,6 +97,9 @@ mod tests {
     #[test]
     fn pool_and_connection_failures_are_transient() {
         assert!(postgres(&sqlx::Error::PoolTimedOut));
+        let cut_while_setting_up =
+            sqlx::Error::Protocol("unexpected response from SSLRequest: 0x00".into());
+        assert!(postgres(&cut_while_setting_up));
         assert!(postgres(&sqlx::Error::Io(std::io::Error::from(
             std::io::ErrorKind::ConnectionReset
         ))));
