@@ -32,7 +32,7 @@ const fn var(
 #[rustfmt::skip]
 pub const VARIABLES: &[Variable] = &[
     var("HTTP_ADDR", Some("0.0.0.0:8080"), BOTH, "Address the HTTP server listens on."),
-    var("DATABASE_URL", None, BOTH, "Postgres URL of the service's own database, reached directly (LISTEN and the relay's locks need a real session) (secret: it may hold a password)."),
+    var("DATABASE_URL", None, BOTH, "Postgres URL of the service's own database, reached directly (LISTEN and the relay's locks need a real session). TLS verified against a CA file: `?sslmode=verify-full&sslrootcert=/etc/ssl/rds-ca.pem`; a certificate that does not verify, or a database that refuses the credentials, stops the start (secret: it may hold a password)."),
     var("DB_POOL_MAX", Some("10"), BOTH, "Most Postgres connections one process holds in its pool."),
     var("DB_ACQUIRE_TIMEOUT", Some("2s"), BOTH, "How long a request waits for a connection before it is answered 503."),
     var("AUTH_JWT_SECRET", Some(""), BOTH, "HS256 secret that verifies bearer tokens, at least 32 bytes (secret); required unless `AUTH_JWKS_URL` is set, and empty when it is."),
