@@ -126,12 +126,7 @@ impl Provider {
                 }
             }),
         );
-        let stop = provider.stop.clone();
-        tokio::spawn(async move {
-            axum::serve(listener, app)
-                .with_graceful_shutdown(stop.cancelled_owned())
-                .await
-        });
+        crate::serve_until(listener, app, &provider.stop);
         provider
     }
 

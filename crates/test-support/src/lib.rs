@@ -165,6 +165,21 @@ pub async fn metric(client: &reqwest::Client, url: &str, series: &str) -> f64 {
         .unwrap_or_else(|| panic!("no {series} in {url}:\n{text}"))
 }
 
+/// Serves `app` on `listener` until `stop` is cancelled (the HTTP servers a test runs in
+/// place of a dependency: an OTLP receiver, an identity provider).
+pub fn serve_until(
+    listener: tokio::net::TcpListener,
+    app: axum::Router,
+    stop: &tokio_util::sync::CancellationToken,
+) {
+    let stop = stop.clone();
+    tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(stop.cancelled_owned())
+            .await
+    });
+}
+
 #[cfg(test)]
 mod tests {
     use super::authority;

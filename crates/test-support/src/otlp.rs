@@ -159,12 +159,7 @@ impl Receiver {
                 )
             }
         });
-        let stop = receiver.stop.clone();
-        tokio::spawn(async move {
-            axum::serve(listener, app)
-                .with_graceful_shutdown(stop.cancelled_owned())
-                .await
-        });
+        crate::serve_until(listener, app, &receiver.stop);
         receiver
     }
 
