@@ -42,6 +42,7 @@ pub const VARIABLES: &[Variable] = &[
     var("AUTH_JWT_AUDIENCE", Some(""), BOTH, "The `aud` a provider's tokens must carry (required with `AUTH_JWKS_URL`)."),
     var("AUTH_CLOCK_SKEW", Some("30s"), BOTH, "How far a provider's token's `exp` and `nbf` may be off, at most `5m`."),
     var("SESSION_STORE", Some("redis://127.0.0.1:6379"), CHECKOUT, "Redis URL of the session and cart store (secret: it may hold a password)."),
+    var("SESSION_STORE_CA_FILE", Some(""), CHECKOUT, "PEM file of the CA a `rediss://` `SESSION_STORE` is verified against (empty: the system's trust store). A certificate that does not verify, or AUTH refused, stops the start."),
     var("SESSION_TTL", Some("2h"), CHECKOUT, "Sliding lifetime of an idle session and its cart."),
     var("SESSION_COOKIE_SECURE", Some("false"), CHECKOUT, "Mark the session cookie `Secure` (set true behind HTTPS)."),
     var("REDIS_KEY_PREFIX", Some("orderflow"), CHECKOUT, "Prefix of every Redis key, so several deployments or tests can share one Redis."),

@@ -250,3 +250,67 @@ impl Drop for TlsPostgres {
         let _ = std::fs::remove_dir_all(&self.data);
     }
 }
+
+/// A Redis server on a free port of loopback that speaks TLS only (its plain port off), with
+/// the certificate `ca` signed; killed on drop.
+#[derive(Debug)]
+pub struct TlsRedis {
+    pub port: u16,
+    child: std::process::Child,
+}
+
+impl TlsRedis {
+    pub async fn start(ca: &Ca) -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let mut child = Command::new("redis-server")
+            .args([
+                "--port",
+                "0",
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ])
+            .arg("--tls-port")
+            .arg(port.to_string())
+            .arg("--tls-cert-file")
+            .arg(ca.dir.join("server.pem"))
+            .arg("--tls-key-file")
+            .arg(ca.dir.join("server.key"))
+            .arg("--tls-ca-cert-file")
+            .arg(ca.certificate())
+            .args(["--tls-auth-clients", "no"])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("redis-server (scripts/setup.sh installs it)");
+        for _ in 0..100 {
+            if tokio::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .is_ok()
+            {
+                return Self { port, child };
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("the TLS Redis did not listen on {port}");
+    }
+
+    /// `rediss://127.0.0.1:<port>`.
+    pub fn url(&self) -> String {
+        format!("rediss://127.0.0.1:{}", self.port)
+    }
+}
+
+impl Drop for TlsRedis {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

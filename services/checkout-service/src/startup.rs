@@ -4,7 +4,6 @@
 
 use std::time::Duration;
 
-use anyhow::Context;
 use secrecy::ExposeSecret;
 use service_kit::app::Base;
 use utoipa::OpenApi;
@@ -15,6 +14,7 @@ use crate::openapi::ApiDoc;
 use crate::payments::provider::Provider;
 use crate::saga::CheckoutSaga;
 use crate::sessions::SessionStore;
+use crate::sessions::connect;
 use crate::settings::Settings;
 use crate::state::AppState;
 use crate::{MIGRATOR, routes};
@@ -26,8 +26,13 @@ pub type Application = service_kit::app::Application<CheckoutSaga>;
 pub async fn build(settings: Settings) -> anyhow::Result<Application> {
     let common = &settings.common;
     let mut base = Base::new("checkout-service", common)?;
-    let redis = redis::Client::open(settings.session_store.expose_secret())
-        .context("SESSION_STORE is not a valid redis URL")?;
+    let redis = connect::client(
+        settings.session_store.expose_secret(),
+        settings.session_store_ca.as_deref(),
+    )?;
+    connect::refused_for_good(&redis, common.db_acquire_timeout)
+        .await
+        .map_err(|why| anyhow::anyhow!("SESSION_STORE: {why}"))?;
     let sessions = SessionStore::new(redis, &settings.redis_key_prefix, settings.session_ttl)?;
     let pinged = sessions.clone();
     base.ready_when("redis", move || {

@@ -12,3 +12,4 @@ mod provider_tokens;
 mod secrets;
 mod service;
 mod sessions;
+mod tls;
