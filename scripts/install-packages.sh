@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Debian packages that building and running orderflow needs, installed only where missing:
 # librdkafka's build (cmake, a C++ compiler, the OpenSSL and curl headers), Redis, the
-# PostgreSQL server, a JDK for the Kafka broker, and the clients the scripts call.
+# PostgreSQL server, a JDK for the Kafka broker, the clients the scripts call, and openssl,
+# which makes the certificates of the TLS tests.
 set -euo pipefail
 
 packages=(curl jq cmake g++ pkg-config libssl-dev libcurl4-openssl-dev redis-server
-  postgresql-client)
+  postgresql-client openssl)
 command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 ||
   packages+=(postgresql)
 command -v java >/dev/null || packages+=(openjdk-17-jre-headless)
