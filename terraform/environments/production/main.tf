@@ -44,6 +44,8 @@ module "eks" {
   kms_key_arn = module.observability.kms_key_arn
   node_min    = var.node_min
   node_max    = var.node_max
+  # Operators reach the private endpoint over the VPC; list CIDRs here to open a public one.
+  public_access_cidrs = var.eks_public_access_cidrs
   # Spot capacity is for non-production only, whatever the variable says.
   spot_enabled = var.spot_enabled && var.environment != "production"
   tags         = local.tags

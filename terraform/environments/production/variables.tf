@@ -85,3 +85,9 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "eks_public_access_cidrs" {
+  description = "CIDRs that may reach the Kubernetes API over a public endpoint (operators' offices, say); empty: private endpoint only."
+  type        = list(string)
+  default     = []
+}

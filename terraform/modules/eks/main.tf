@@ -18,10 +18,14 @@ resource "aws_eks_cluster" "this" {
   name     = var.name
   version  = var.kubernetes_version
   role_arn = aws_iam_role.cluster.arn
+  # Private by default: Argo CD pulls from inside the cluster and Terraform talks to the AWS
+  # API only, so no pipeline needs the Kubernetes API; operators come in over the VPC (VPN,
+  # SSM). A public endpoint, when wanted, admits only the listed CIDRs.
   vpc_config {
     subnet_ids              = var.subnet_ids
     endpoint_private_access = true
-    endpoint_public_access  = false
+    endpoint_public_access  = length(var.public_access_cidrs) > 0
+    public_access_cidrs     = length(var.public_access_cidrs) > 0 ? var.public_access_cidrs : null
   }
   encryption_config {
     resources = ["secrets"]
@@ -101,4 +105,23 @@ resource "aws_eks_node_group" "spot" {
   }
   tags       = merge(var.tags, { CapacityType = "spot" })
   depends_on = [aws_iam_role_policy_attachment.node]
+}
+
+# What the manifests assume of the cluster: the VPC CNI enforcing NetworkPolicies (the
+# namespace is default-deny, and without enforcement the policies are decoration), and the
+# metrics server, without which the HPAs never scale.
+resource "aws_eks_addon" "vpc_cni" {
+  cluster_name                = aws_eks_cluster.this.name
+  addon_name                  = "vpc-cni"
+  resolve_conflicts_on_update = "OVERWRITE"
+  configuration_values        = jsonencode({ enableNetworkPolicy = "true" })
+  tags                        = var.tags
+}
+
+resource "aws_eks_addon" "metrics_server" {
+  cluster_name                = aws_eks_cluster.this.name
+  addon_name                  = "metrics-server"
+  resolve_conflicts_on_update = "OVERWRITE"
+  tags                        = var.tags
+  depends_on                  = [aws_eks_node_group.default]
 }

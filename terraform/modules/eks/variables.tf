@@ -78,3 +78,13 @@ variable "spot_max" {
   type        = number
   default     = 6
 }
+
+variable "public_access_cidrs" {
+  description = "CIDRs allowed to reach a public Kubernetes API endpoint; empty (the default): the endpoint is private only."
+  type        = list(string)
+  default     = []
+  validation {
+    condition     = alltrue([for cidr in var.public_access_cidrs : can(cidrhost(cidr, 0)) && cidr != "0.0.0.0/0"])
+    error_message = "public_access_cidrs must be CIDRs, and never 0.0.0.0/0."
+  }
+}

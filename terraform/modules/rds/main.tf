@@ -60,9 +60,11 @@ resource "aws_iam_role_policy_attachment" "monitoring" {
 }
 
 resource "aws_db_instance" "this" {
-  identifier                            = "${var.name}-postgres"
-  engine                                = "postgres"
-  engine_version                        = "16.4"
+  identifier = "${var.name}-postgres"
+  engine     = "postgres"
+  # The major only: minor versions come with auto_minor_version_upgrade, and a pinned minor
+  # would make every plan after one a diff.
+  engine_version                        = "16"
   instance_class                        = var.instance_class
   allocated_storage                     = var.allocated_storage_gb
   max_allocated_storage                 = var.allocated_storage_gb * 4
