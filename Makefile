@@ -29,7 +29,7 @@ sqlx-check: ## Fail when a service's .sqlx/ (the data its compile-time checked q
 sqlx-prepare: ## Rewrite each service's .sqlx/ from freshly migrated databases (after changing a query or a migration)
 	@scripts/sqlx.sh prepare
 
-lint-infra: ## Offline checks: hadolint, compose, kustomize + kubernetes-validate, policy-check (Gatekeeper Rego), gitops-check (first-sync order, egress, HPA replicas, documented Secret keys), Chaos Mesh schema, workflow schema + zizmor, terraform fmt/hcl2, checkov, yamllint
+lint-infra: ## Offline checks: hadolint, compose, kustomize + kubernetes-validate, policy-check (Gatekeeper Rego), gator verify (policy suite) + gator test (overlays), gitops-check (first-sync order, egress, HPA replicas, documented Secret keys), Chaos Mesh schema, workflow schema + zizmor + actionlint (shellcheck), terraform fmt/hcl2, checkov, yamllint
 	@scripts/lint-infra.sh
 
 unit: ## Every test (starts Postgres, Redis and Kafka if they are down)

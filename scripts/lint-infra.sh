@@ -31,6 +31,41 @@ rendered=$(mktemp -d)
 for overlay in kubernetes/overlays/*/; do kubectl kustomize "$overlay" >"$rendered/$(basename "$overlay").yaml"; done
 cargo run -q -p policy-check -- --policies kubernetes/policies "$rendered"/*.yaml
 
+echo "gator verify: kubernetes/policies/tests/suite.yaml on the fixtures, and fails when any policy denies nothing"
+scripts/gator-verify.sh
+
+# What Gatekeeper receives is the kustomization's output, so that is what gator tests: a policy
+# file left out of kustomization.yaml would let its fixture through here.
+echo "gator test: the policies as kustomize renders them, on every rendered overlay (no violation) and the fixtures"
+policies=$(mktemp --suffix=.yaml)
+kubectl kustomize kubernetes/policies >"$policies"
+for overlay in "$rendered"/*.yaml; do
+  "$bin/gator" test -f "$policies" -f "$overlay" && echo "$(basename "$overlay"): no violation"
+done
+denials=$(mktemp)
+if "$bin/gator" test -f "$policies" -f kubernetes/policies/fixtures -o json >"$denials"; then
+  echo "gator test denied none of kubernetes/policies/fixtures" >&2; exit 1
+fi
+"$bin/python" - "$denials" <<'PY'
+import glob, json, os, sys, yaml
+denied = {}
+for violation in json.load(open(sys.argv[1])) or []:
+    name = violation["violatingObject"]["metadata"]["name"]
+    denied.setdefault(name, set()).add(violation["constraint"]["kind"].lower())
+problems, objects = [], 0
+for path in sorted(glob.glob("kubernetes/policies/fixtures/*.yaml")):
+    rule = os.path.basename(path)[: -len(".yaml")]
+    for doc in yaml.safe_load_all(open(path)):
+        name, objects = doc["metadata"]["name"], objects + 1
+        want = set() if rule == "compliant" else {rule}
+        if denied.get(name, set()) != want:
+            problems.append(f"{path}: {name} denied by {sorted(denied.get(name, []))}, expected {sorted(want)}")
+if problems:
+    sys.exit("\n".join(problems))
+print(f"fixtures: {objects} objects, each bad one denied by its own rule alone, the compliant one by none")
+PY
+rm -f "$policies" "$denials"
+
 echo "gitops-check: every overlay converges on a first Argo CD sync; each fixture's mistake is found"
 gitops_check() { cargo run -q -p policy-check --bin gitops-check -- --secrets-doc docs/operations/kubernetes.md "$@"; }
 gitops_check "$rendered"/*.yaml
@@ -50,6 +85,29 @@ kubectl kustomize kubernetes/chaos >/dev/null
 echo "GitHub workflows: check-jsonschema (vendor.github-workflows) and zizmor --offline"
 "$bin/check-jsonschema" --builtin-schema vendor.github-workflows .github/workflows/*.yml
 "$bin/zizmor" --offline --quiet --config .github/zizmor.yml .github/workflows/*.yml
+
+# actionlint leaves out the shellcheck pass without a word when it cannot run shellcheck, so a
+# workflow with one shell mistake and one expression mistake must first fail on both.
+echo "actionlint (with shellcheck on every run: block): .github/workflows"
+tools="$PWD/$bin"  # absolute: the canary runs from its own folder
+actionlint() { "$tools/actionlint" -shellcheck="$tools/shellcheck" "$@"; }
+canary=$(mktemp -d)
+mkdir -p "$canary/.github/workflows"
+cat >"$canary/.github/workflows/canary.yml" <<'YAML'
+on: push
+jobs:
+  canary:
+    runs-on: ubuntu-24.04
+    steps:
+      - run: echo $HOME
+      - run: echo "${{ steps.missing.outputs.value }}"
+YAML
+found=$(cd "$canary" && actionlint .github/workflows/canary.yml) && { echo "actionlint passed its canary" >&2; exit 1; }
+for rule in '[shellcheck]' '[expression]'; do
+  grep -qF "$rule" <<<"$found" || { echo "actionlint found no $rule mistake in its canary: $found" >&2; exit 1; }
+done
+rm -rf "$canary"
+actionlint .github/workflows/*.yml
 
 echo "terraform: fmt (where terraform is installed) and every .tf parsed with python-hcl2"
 if command -v terraform >/dev/null; then
