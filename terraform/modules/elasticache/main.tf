@@ -41,3 +41,17 @@ resource "aws_elasticache_replication_group" "this" {
   auto_minor_version_upgrade = true
   tags                       = var.tags
 }
+
+# The AUTH token again, where the cluster's operators can read it (the pipeline's copy is a
+# write-only repository secret): the Kubernetes Secret of checkout-service is made from it.
+resource "aws_secretsmanager_secret" "auth_token" {
+  name        = "${var.name}/redis/auth-token"
+  description = "Redis AUTH token of ${var.name} (SESSION_STORE of checkout-service)"
+  kms_key_id  = var.kms_key_arn
+  tags        = var.tags
+}
+
+resource "aws_secretsmanager_secret_version" "auth_token" {
+  secret_id     = aws_secretsmanager_secret.auth_token.id
+  secret_string = var.auth_token
+}

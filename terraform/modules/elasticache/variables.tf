@@ -28,8 +28,10 @@ variable "auth_token" {
   type        = string
   sensitive   = true
   validation {
-    condition     = length(var.auth_token) >= 16 && length(var.auth_token) <= 128
-    error_message = "auth_token must be 16 to 128 characters."
+    # Letters and digits: the token goes into a rediss:// URL by Kubernetes variable
+    # expansion, where most of the other characters ElastiCache accepts would need encoding.
+    condition     = can(regex("^[A-Za-z0-9]{16,128}$", var.auth_token))
+    error_message = "auth_token must be 16 to 128 letters or digits (openssl rand -hex 32)."
   }
 }
 

@@ -79,3 +79,58 @@ resource "aws_msk_cluster" "this" {
   }
   tags = var.tags
 }
+
+# SASL/SCRAM credentials of the services. MSK reads them only from a Secrets Manager secret
+# whose name starts AmazonMSK_ and that a customer-managed key encrypts (the AWS-managed
+# Secrets Manager key is refused), so the secret gets a key of its own: decrypting it is
+# the same as holding the Kafka password, and nothing else shares that permission.
+data "aws_caller_identity" "current" {}
+
+resource "aws_kms_key" "scram" {
+  description         = "${var.name}: Kafka SASL/SCRAM credentials"
+  enable_key_rotation = true
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Sid       = "AccountAdministration"
+      Effect    = "Allow"
+      Principal = { AWS = "arn:aws:iam::${data.aws_caller_identity.current.account_id}:root" }
+      Action    = "kms:*"
+      Resource  = "*"
+    }]
+  })
+  tags = var.tags
+}
+
+resource "aws_kms_alias" "scram" {
+  name          = "alias/${var.name}-kafka-scram"
+  target_key_id = aws_kms_key.scram.key_id
+}
+
+# Letters and digits only: the password goes into a JAAS line (the topics Job) and a
+# librdkafka setting unquoted, and needs no escaping in either.
+resource "random_password" "scram" {
+  length  = 40
+  special = false
+}
+
+resource "aws_secretsmanager_secret" "scram" {
+  name        = "AmazonMSK_${var.name}-${var.scram_username}"
+  description = "Kafka SASL/SCRAM user of the orderflow services (KAFKA_SASL_USERNAME, KAFKA_SASL_PASSWORD)"
+  kms_key_id  = aws_kms_key.scram.arn
+  tags        = var.tags
+}
+
+resource "aws_secretsmanager_secret_version" "scram" {
+  secret_id = aws_secretsmanager_secret.scram.id
+  secret_string = jsonencode({
+    username = var.scram_username
+    password = random_password.scram.result
+  })
+}
+
+resource "aws_msk_scram_secret_association" "this" {
+  cluster_arn     = aws_msk_cluster.this.arn
+  secret_arn_list = [aws_secretsmanager_secret.scram.arn]
+  depends_on      = [aws_secretsmanager_secret_version.scram]
+}

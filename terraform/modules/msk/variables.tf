@@ -50,3 +50,13 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "scram_username" {
+  description = "SASL/SCRAM user name of the services (KAFKA_SASL_USERNAME)."
+  type        = string
+  default     = "orderflow"
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{2,63}$", var.scram_username))
+    error_message = "scram_username must be 3 to 64 lower-case letters, digits or dashes."
+  }
+}

@@ -1,5 +1,8 @@
 # PostgreSQL for both services' databases: private, encrypted with KMS, TLS enforced,
 # Multi-AZ, IAM auth, backups, logs to CloudWatch, Performance Insights, deletion protection.
+# The master user (password managed and rotated by RDS) is only for the bootstrap Job, which
+# creates one database and one login role per service; the services and their migrations log
+# in as their own role, with the password this module keeps in Secrets Manager.
 resource "aws_security_group" "this" {
   name        = "${var.name}-postgres"
   description = "PostgreSQL: reachable from the EKS cluster only"
@@ -93,4 +96,30 @@ resource "aws_db_instance" "this" {
   performance_insights_kms_key_id       = var.kms_key_arn
   performance_insights_retention_period = 7
   tags                                  = var.tags
+}
+
+# One login role per service. Letters and digits only: the password is put into
+# DATABASE_URL by Kubernetes variable expansion and must need no percent-encoding there.
+resource "random_password" "service" {
+  for_each = var.service_databases
+  length   = 40
+  special  = false
+}
+
+resource "aws_secretsmanager_secret" "service" {
+  for_each    = var.service_databases
+  name        = "${var.name}/postgres/${each.key}"
+  description = "Postgres login role of ${each.key} (created by the postgres-bootstrap Job)"
+  kms_key_id  = var.kms_key_arn
+  tags        = merge(var.tags, { Service = each.key })
+}
+
+resource "aws_secretsmanager_secret_version" "service" {
+  for_each  = var.service_databases
+  secret_id = aws_secretsmanager_secret.service[each.key].id
+  secret_string = jsonencode({
+    username = each.value.role
+    password = random_password.service[each.key].result
+    database = each.value.database
+  })
 }

@@ -50,3 +50,21 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "service_databases" {
+  description = "Per service: its database and its login role, both created by the postgres-bootstrap Job."
+  type = map(object({
+    database = string
+    role     = string
+  }))
+  default = {
+    checkout-service = { database = "orderflow_checkout", role = "checkout_service" }
+    order-service    = { database = "orderflow_order", role = "order_service" }
+  }
+  validation {
+    condition = alltrue(flatten([
+      for s in values(var.service_databases) : [can(regex("^[a-z_][a-z0-9_]{0,62}$", s.database)), can(regex("^[a-z_][a-z0-9_]{0,62}$", s.role))]
+    ]))
+    error_message = "database and role names must be lower-case SQL identifiers (letters, digits, underscores)."
+  }
+}
