@@ -48,7 +48,34 @@ module "eks" {
   public_access_cidrs = var.eks_public_access_cidrs
   # Spot capacity is for non-production only, whatever the variable says.
   spot_enabled = var.spot_enabled && var.environment != "production"
-  tags         = local.tags
+  # The postgres-bootstrap Job reads the master password RDS rotates, at every run, rather
+  # than a copy of it that the next rotation would make stale.
+  pod_identities = {
+    postgres-bootstrap = {
+      namespace       = var.kubernetes_namespace
+      service_account = "postgres-bootstrap"
+      policy_json     = data.aws_iam_policy_document.postgres_bootstrap.json
+    }
+  }
+  tags = local.tags
+}
+
+data "aws_iam_policy_document" "postgres_bootstrap" {
+  statement {
+    sid       = "ReadTheMasterPassword"
+    actions   = ["secretsmanager:GetSecretValue"]
+    resources = [module.rds.master_user_secret_arn]
+  }
+  statement {
+    sid       = "DecryptItThroughSecretsManager"
+    actions   = ["kms:Decrypt"]
+    resources = [module.observability.kms_key_arn]
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = ["secretsmanager.${var.region}.amazonaws.com"]
+    }
+  }
 }
 
 module "rds" {

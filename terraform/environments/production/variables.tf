@@ -91,3 +91,9 @@ variable "eks_public_access_cidrs" {
   type        = list(string)
   default     = []
 }
+
+variable "kubernetes_namespace" {
+  description = "Namespace of the orderflow workloads (kubernetes/overlays/production), for their Pod Identity associations."
+  type        = string
+  default     = "orderflow"
+}

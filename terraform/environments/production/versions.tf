@@ -13,6 +13,11 @@ terraform {
       source  = "hashicorp/aws"
       version = "~> 5.80"
     }
+    # The services' database and Kafka passwords.
+    random = {
+      source  = "hashicorp/random"
+      version = "~> 3.6"
+    }
   }
 }
 

@@ -1,5 +1,6 @@
 # EKS with a private API endpoint, secrets encrypted with KMS, every control-plane log type,
-# and one managed node group in the private subnets (no SSH).
+# one managed node group in the private subnets (no SSH) that the cluster autoscaler sizes,
+# and EKS Pod Identity for the pods that call AWS APIs.
 resource "aws_iam_role" "cluster" {
   name = "${var.name}-eks-cluster"
   assume_role_policy = jsonencode({
@@ -72,6 +73,10 @@ resource "aws_eks_node_group" "default" {
   update_config {
     max_unavailable = 1
   }
+  # The cluster autoscaler moves desired_size between min and max; Terraform keeps the bounds.
+  lifecycle {
+    ignore_changes = [scaling_config[0].desired_size]
+  }
   tags       = var.tags
   depends_on = [aws_iam_role_policy_attachment.node]
 }
@@ -103,6 +108,9 @@ resource "aws_eks_node_group" "spot" {
     value  = "true"
     effect = "NO_SCHEDULE"
   }
+  lifecycle {
+    ignore_changes = [scaling_config[0].desired_size]
+  }
   tags       = merge(var.tags, { CapacityType = "spot" })
   depends_on = [aws_iam_role_policy_attachment.node]
 }
@@ -124,4 +132,115 @@ resource "aws_eks_addon" "metrics_server" {
   resolve_conflicts_on_update = "OVERWRITE"
   tags                        = var.tags
   depends_on                  = [aws_eks_node_group.default]
+}
+
+# EKS Pod Identity: a pod gets the IAM role associated with its ServiceAccount here, by
+# cluster, namespace and name, so no role ARN (and no account number) is written in the
+# Kubernetes manifests, and no OIDC provider is needed.
+resource "aws_eks_addon" "pod_identity_agent" {
+  cluster_name                = aws_eks_cluster.this.name
+  addon_name                  = "eks-pod-identity-agent"
+  resolve_conflicts_on_update = "OVERWRITE"
+  tags                        = var.tags
+  depends_on                  = [aws_eks_node_group.default]
+}
+
+data "aws_caller_identity" "current" {}
+data "aws_region" "current" {}
+
+locals {
+  # The Kubernetes pods that get an IAM role: the cluster autoscaler's, and the callers'.
+  pod_identities = merge(var.pod_identities, {
+    cluster-autoscaler = {
+      namespace       = "kube-system"
+      service_account = "cluster-autoscaler"
+      policy_json     = data.aws_iam_policy_document.cluster_autoscaler.json
+    }
+  })
+}
+
+data "aws_iam_policy_document" "pod_identity_trust" {
+  statement {
+    actions = ["sts:AssumeRole", "sts:TagSession"]
+    principals {
+      type        = "Service"
+      identifiers = ["pods.eks.amazonaws.com"]
+    }
+    # Only for pods of this cluster (the confused-deputy guard).
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [data.aws_caller_identity.current.account_id]
+    }
+    condition {
+      test     = "ArnEquals"
+      variable = "aws:SourceArn"
+      values   = [aws_eks_cluster.this.arn]
+    }
+  }
+}
+
+resource "aws_iam_role" "pod" {
+  for_each           = local.pod_identities
+  name               = "${var.name}-${each.key}"
+  assume_role_policy = data.aws_iam_policy_document.pod_identity_trust.json
+  tags               = var.tags
+}
+
+resource "aws_iam_role_policy" "pod" {
+  for_each = local.pod_identities
+  name     = each.key
+  role     = aws_iam_role.pod[each.key].id
+  policy   = each.value.policy_json
+}
+
+resource "aws_eks_pod_identity_association" "pod" {
+  for_each        = local.pod_identities
+  cluster_name    = aws_eks_cluster.this.name
+  namespace       = each.value.namespace
+  service_account = each.value.service_account
+  role_arn        = aws_iam_role.pod[each.key].arn
+  tags            = var.tags
+}
+
+# The cluster autoscaler (kubernetes/argocd/cluster-autoscaler.yaml runs it) finds the node
+# groups by the tags EKS puts on a managed node group's Auto Scaling group,
+# k8s.io/cluster-autoscaler/enabled and k8s.io/cluster-autoscaler/<cluster name>, and may
+# resize or shrink only the groups that carry this cluster's tag.
+data "aws_iam_policy_document" "cluster_autoscaler" {
+  statement {
+    sid = "ResizeThisClustersGroups"
+    actions = [
+      "autoscaling:SetDesiredCapacity",
+      "autoscaling:TerminateInstanceInAutoScalingGroup",
+    ]
+    resources = ["*"]
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/k8s.io/cluster-autoscaler/${aws_eks_cluster.this.name}"
+      values   = ["owned"]
+    }
+  }
+  statement {
+    # Describe calls accept no resource ARN.
+    sid = "DiscoverGroupsAndInstanceTypes"
+    actions = [
+      "autoscaling:DescribeAutoScalingGroups",
+      "autoscaling:DescribeAutoScalingInstances",
+      "autoscaling:DescribeLaunchConfigurations",
+      "autoscaling:DescribeScalingActivities",
+      "autoscaling:DescribeTags",
+      "ec2:DescribeImages",
+      "ec2:DescribeInstanceTypes",
+      "ec2:DescribeLaunchTemplateVersions",
+      "ec2:GetInstanceTypesFromInstanceRequirements",
+    ]
+    resources = ["*"]
+  }
+  statement {
+    # Labels and taints of a group scaled to zero (the spot group) come from EKS.
+    sid       = "ReadThisClustersNodeGroups"
+    actions   = ["eks:DescribeNodegroup"]
+    resources = ["arn:aws:eks:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:nodegroup/${aws_eks_cluster.this.name}/*/*"]
+  }
 }

@@ -12,3 +12,8 @@ output "cluster_security_group_id" {
   description = "Security group EKS created for the cluster (the data stores allow it)."
   value       = aws_eks_cluster.this.vpc_config[0].cluster_security_group_id
 }
+
+output "pod_identity_role_arns" {
+  description = "IAM role of each Pod Identity association (the cluster autoscaler's included)."
+  value       = { for key, role in aws_iam_role.pod : key => role.arn }
+}

@@ -40,7 +40,7 @@ variable "node_min" {
 }
 
 variable "node_max" {
-  description = "Most nodes the autoscaler may add."
+  description = "Most nodes the cluster autoscaler may run."
   type        = number
   default     = 10
 }
@@ -87,4 +87,14 @@ variable "public_access_cidrs" {
     condition     = alltrue([for cidr in var.public_access_cidrs : can(cidrhost(cidr, 0)) && cidr != "0.0.0.0/0"])
     error_message = "public_access_cidrs must be CIDRs, and never 0.0.0.0/0."
   }
+}
+
+variable "pod_identities" {
+  description = "Kubernetes ServiceAccounts that get an IAM role through EKS Pod Identity: key => namespace, ServiceAccount name and the role's policy (JSON)."
+  type = map(object({
+    namespace       = string
+    service_account = string
+    policy_json     = string
+  }))
+  default = {}
 }
