@@ -12,8 +12,13 @@
 #                              1@127.0.0.1:19193,2@127.0.0.1:19194,3@127.0.0.1:19195. Every node
 #                              of one cluster needs the same KAFKA_CLUSTER_ID. Brokers talk to
 #                              each other on PORT; KAFKA_EXTRA_LISTENERS adds client listeners,
-#                              space-separated NAME:PORT:ADVERTISED_HOST:ADVERTISED_PORT (a
-#                              client is told the addresses of the listener it came in on).
+#                              space-separated NAME:PORT:ADVERTISED_HOST:ADVERTISED_PORT[:PROTOCOL]
+#                              (a client is told the addresses of the listener it came in on).
+#                              PROTOCOL is PLAINTEXT (the default), SSL or SASL_SSL; TLS
+#                              listeners need KAFKA_TLS_KEYSTORE, a PEM file holding the
+#                              broker's PKCS#8 key and its certificate chain. SASL_SSL accepts
+#                              SCRAM-SHA-512 for the users of KAFKA_SCRAM_USERS, space-separated
+#                              NAME=PASSWORD, whose credentials are written when DIR is formatted.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -72,13 +77,24 @@ configure() { # dir node_id port controller_port voters advertised
   local listeners="PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$cport"
   local advertised_listeners="PLAINTEXT://$advertised"
   local protocols="PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT"
-  local extra name lport ahost aport
+  local extra name lport ahost aport protocol tls="" sasl=""
   for extra in ${KAFKA_EXTRA_LISTENERS:-}; do
-    IFS=: read -r name lport ahost aport <<<"$extra"
+    IFS=: read -r name lport ahost aport protocol <<<"$extra"
+    protocol=${protocol:-PLAINTEXT}
     listeners+=",$name://127.0.0.1:$lport"
     advertised_listeners+=",$name://$ahost:$aport"
-    protocols+=",$name:PLAINTEXT"
+    protocols+=",$name:$protocol"
+    case $protocol in
+      PLAINTEXT) ;;
+      SSL) tls=1 ;;
+      SASL_SSL) tls=1; sasl+=" $(tr '[:upper:]' '[:lower:]' <<<"$name")" ;;
+      *) echo "error: listener $name: protocol $protocol is not PLAINTEXT, SSL or SASL_SSL" >&2; exit 2 ;;
+    esac
   done
+  if [ -n "$tls" ] && [ ! -r "${KAFKA_TLS_KEYSTORE:-}" ]; then
+    echo "error: a TLS listener needs KAFKA_TLS_KEYSTORE, a readable PEM key and certificate" >&2
+    exit 2
+  fi
   mkdir -p "$dir/data"
   cat >"$dir/server.properties" <<PROPS
 process.roles=broker,controller
@@ -106,6 +122,21 @@ broker.session.timeout.ms=18000
 num.network.threads=2
 num.io.threads=4
 PROPS
+  if [ -n "$tls" ]; then
+    # Clients verify the broker; the broker does not ask clients for certificates.
+    cat >>"$dir/server.properties" <<PROPS
+ssl.keystore.type=PEM
+ssl.keystore.location=$KAFKA_TLS_KEYSTORE
+ssl.client.auth=none
+PROPS
+  fi
+  if [ -n "$sasl" ]; then
+    echo "sasl.enabled.mechanisms=SCRAM-SHA-512" >>"$dir/server.properties"
+    for name in $sasl; do
+      echo "listener.name.$name.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;" \
+        >>"$dir/server.properties"
+    done
+  fi
   cat >"$dir/log4j2.properties" <<'LOG'
 rootLogger.level=WARN
 rootLogger.appenderRef.out.ref=out
@@ -135,8 +166,15 @@ node() { # dir node_id port controller_port voters [advertised]
     [ -n "$cluster_id" ] || { echo "error: KAFKA_CLUSTER_ID is not set" >&2; exit 2; }
     # --cluster-id=: an id may start with "-", which the tool would take for an option.
     # shellcheck disable=SC2046
+    # SCRAM credentials live in the cluster's metadata: a KRaft cluster gets its first ones
+    # when it is formatted, before any listener could authenticate a client to add them.
+    local scram=() user
+    for user in ${KAFKA_SCRAM_USERS:-}; do
+      scram+=(--add-scram "SCRAM-SHA-512=[name=${user%%=*},password=${user#*=}]")
+    done
     java $(java_opts "$dir") -cp "$KAFKA_LIBS/*" kafka.tools.StorageTool format \
-      --ignore-formatted --cluster-id="$cluster_id" -c "$dir/server.properties" >"$dir/format.log" 2>&1 ||
+      --ignore-formatted --cluster-id="$cluster_id" -c "$dir/server.properties" "${scram[@]}" \
+      >"$dir/format.log" 2>&1 ||
       { cat "$dir/format.log" >&2; exit 1; }
   fi
   # shellcheck disable=SC2046

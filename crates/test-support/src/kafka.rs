@@ -20,8 +20,19 @@ struct Node {
     id: usize,
     port: u16,
     controller_port: u16,
+    /// Its `SSL` and `SASL_SSL` client listeners, when the cluster has them.
+    tls_ports: Option<(u16, u16)>,
     dir: PathBuf,
     child: Option<Child>,
+}
+
+/// TLS client listeners for every node: `SSL`, and `SASL_SSL` with SCRAM-SHA-512 for `users`.
+#[derive(Debug, Clone)]
+pub struct Tls {
+    /// A PEM file with the brokers' key and certificate (`tls::Ca::keystore`).
+    pub keystore: PathBuf,
+    /// (name, password) of each SCRAM user.
+    pub users: Vec<(String, String)>,
 }
 
 /// A KRaft cluster whose every node is a broker and a voter of the controller quorum.
@@ -31,17 +42,28 @@ pub struct KafkaCluster {
     voters: String,
     cluster_id: String,
     dir: PathBuf,
+    tls: Option<Tls>,
 }
 
 impl KafkaCluster {
     /// Starts `size` nodes and returns once every broker is in the cluster's metadata.
     pub async fn start(size: usize) -> Self {
+        Self::start_with(size, None).await
+    }
+
+    /// [`KafkaCluster::start`], every node also listening with `tls`.
+    pub async fn start_with_tls(size: usize, tls: Tls) -> Self {
+        Self::start_with(size, Some(tls)).await
+    }
+
+    async fn start_with(size: usize, tls: Option<Tls>) -> Self {
         let dir = std::env::temp_dir().join(format!("orderflow-kafka-{}", Uuid::now_v7()));
         let nodes: Vec<Node> = (1..=size)
             .map(|id| Node {
                 id,
                 port: free_port(),
                 controller_port: free_port(),
+                tls_ports: tls.as_ref().map(|_| (free_port(), free_port())),
                 dir: dir.join(format!("node-{id}")),
                 child: None,
             })
@@ -56,6 +78,7 @@ impl KafkaCluster {
             voters,
             cluster_id: cluster_id(),
             dir,
+            tls,
         };
         for node in 0..size {
             cluster.spawn(node);
@@ -69,6 +92,29 @@ impl KafkaCluster {
         self.nodes
             .iter()
             .map(|n| format!("127.0.0.1:{}", n.port))
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+
+    /// The bootstrap servers of the `SSL` listeners.
+    pub fn ssl_bootstrap(&self) -> String {
+        self.tls_bootstrap(|(ssl, _)| ssl)
+    }
+
+    /// The bootstrap servers of the `SASL_SSL` listeners.
+    pub fn sasl_ssl_bootstrap(&self) -> String {
+        self.tls_bootstrap(|(_, sasl)| sasl)
+    }
+
+    fn tls_bootstrap(&self, port: impl Fn((u16, u16)) -> u16) -> String {
+        self.nodes
+            .iter()
+            .map(|n| {
+                let ports = n.tls_ports.expect("a cluster started with TLS listeners");
+                // librdkafka checks a broker's certificate against the name it was given as a
+                // DNS name, even an IP address, so TLS clients use the certificate's DNS name.
+                format!("localhost:{}", port(ports))
+            })
             .collect::<Vec<_>>()
             .join(",")
     }
@@ -124,6 +170,7 @@ impl KafkaCluster {
 
     fn spawn(&mut self, node: usize) {
         let (voters, cluster_id) = (self.voters.clone(), self.cluster_id.clone());
+        let tls = self.tls.clone();
         let node = &mut self.nodes[node];
         std::fs::create_dir_all(&node.dir).expect("node folder");
         let log = std::fs::OpenOptions::new()
@@ -131,7 +178,21 @@ impl KafkaCluster {
             .append(true)
             .open(node.dir.join("kafka.log"))
             .expect("node log");
-        let child = Command::new(SCRIPT)
+        let mut command = Command::new(SCRIPT);
+        if let (Some(tls), Some((ssl, sasl))) = (tls, node.tls_ports) {
+            let users = tls
+                .users
+                .iter()
+                .map(|(name, password)| format!("{name}={password}"));
+            command
+                .env(
+                    "KAFKA_EXTRA_LISTENERS",
+                    format!("TLS:{ssl}:localhost:{ssl}:SSL SASL:{sasl}:localhost:{sasl}:SASL_SSL"),
+                )
+                .env("KAFKA_TLS_KEYSTORE", &tls.keystore)
+                .env("KAFKA_SCRAM_USERS", users.collect::<Vec<_>>().join(" "));
+        }
+        let child = command
             .args([
                 "node",
                 &node.dir.display().to_string(),

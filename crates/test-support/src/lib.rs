@@ -67,9 +67,14 @@ pub fn unique_prefix() -> String {
 
 /// Creates an empty database and returns its URL.
 pub async fn fresh_database() -> String {
-    let admin_url = admin_database_url();
+    fresh_database_on(&admin_database_url()).await
+}
+
+/// A fresh database on the server of `admin_url` (a URL of an existing database, whose query,
+/// TLS parameters say, the returned URL keeps).
+pub async fn fresh_database_on(admin_url: &str) -> String {
     let name = format!("{TEST_DATABASE_PREFIX}{}", Uuid::now_v7().simple());
-    let mut admin = PgConnection::connect(&admin_url)
+    let mut admin = PgConnection::connect(admin_url)
         .await
         .expect("the test Postgres must be running (see README: make test)");
     // The name is generated here, never user input: safe to format into the statement.
@@ -77,8 +82,14 @@ pub async fn fresh_database() -> String {
         .execute(AssertSqlSafe(format!(r#"CREATE DATABASE "{name}""#)))
         .await
         .expect("create test database");
-    let (base, _) = admin_url.rsplit_once('/').expect("database URL has a path");
-    format!("{base}/{name}")
+    let (url, query) = admin_url.split_once('?').unwrap_or((admin_url, ""));
+    let (base, _) = url.rsplit_once('/').expect("database URL has a path");
+    let query = if query.is_empty() {
+        String::new()
+    } else {
+        format!("?{query}")
+    };
+    format!("{base}/{name}{query}")
 }
 
 /// Asserts a problem+json response with `status` and `code`, and returns its body.

@@ -1,6 +1,7 @@
 //! TLS in the tests: a certificate authority of the test's own (made with the `openssl`
-//! command), and a PostgreSQL server of the test's own that accepts TLS connections only,
-//! with a certificate that CA signed for 127.0.0.1.
+//! command), and PostgreSQL and Redis servers of the test's own that accept TLS connections
+//! only, with a certificate that CA signed for 127.0.0.1. (A Kafka cluster with TLS listeners
+//! is `kafka::KafkaCluster::start_with_tls`.)
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -95,6 +96,18 @@ impl Ca {
     /// The CA's certificate: what a client verifies the server with.
     pub fn certificate(&self) -> PathBuf {
         self.dir.join("ca.pem")
+    }
+
+    /// The server's key and certificate in one PEM file, as a Kafka broker reads them.
+    pub fn keystore(&self) -> PathBuf {
+        let path = self.dir.join("keystore.pem");
+        if !path.exists() {
+            let key = std::fs::read_to_string(self.dir.join("server.key")).expect("server key");
+            let certificate =
+                std::fs::read_to_string(self.dir.join("server.pem")).expect("server certificate");
+            std::fs::write(&path, key + &certificate).expect("keystore");
+        }
+        path
     }
 }
 
@@ -261,6 +274,15 @@ pub struct TlsRedis {
 
 impl TlsRedis {
     pub async fn start(ca: &Ca) -> Self {
+        Self::start_with(ca, None).await
+    }
+
+    /// [`TlsRedis::start`], requiring AUTH with `password`.
+    pub async fn start_with_password(ca: &Ca, password: &str) -> Self {
+        Self::start_with(ca, Some(password)).await
+    }
+
+    async fn start_with(ca: &Ca, password: Option<&str>) -> Self {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .expect("a free port")
@@ -285,6 +307,7 @@ impl TlsRedis {
             .arg("--tls-ca-cert-file")
             .arg(ca.certificate())
             .args(["--tls-auth-clients", "no"])
+            .args(password.map(|p| ["--requirepass", p]).into_iter().flatten())
             .stdout(std::process::Stdio::null())
             .spawn()
             .expect("redis-server (scripts/setup.sh installs it)");
@@ -305,6 +328,11 @@ impl TlsRedis {
     /// `rediss://127.0.0.1:<port>`.
     pub fn url(&self) -> String {
         format!("rediss://127.0.0.1:{}", self.port)
+    }
+
+    /// `rediss://:<password>@127.0.0.1:<port>`.
+    pub fn url_with_password(&self, password: &str) -> String {
+        format!("rediss://:{password}@127.0.0.1:{}", self.port)
     }
 }
 
