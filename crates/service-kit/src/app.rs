@@ -130,6 +130,9 @@ impl Base {
         storage::refused_for_good(&self.db)
             .await
             .map_err(|why| anyhow::anyhow!("DATABASE_URL: {why}"))?;
+        messaging::refused_for_good(&events.kafka, crate::KAFKA_FIRST_CONTACT)
+            .await
+            .map_err(|(setting, why)| anyhow::anyhow!("{setting}: {why}"))?;
         let http_metrics = HttpMetrics::register(&mut self.registry);
         backbone.register_metrics(&mut self.registry);
         let writes = WriteLimiter::new(common.rate_limit, self.keys.clone(), &mut self.registry);

@@ -20,6 +20,10 @@ use sqlx::PgPool;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+/// How long a start waits for the brokers to accept or refuse TLS and SASL settings; brokers
+/// that stay silent longer are taken as down, which the service rides out.
+const KAFKA_FIRST_CONTACT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// The relay and consumer of one service, ready to run.
 pub struct Backbone<H: Handler> {
     relay: Option<Relay>,
@@ -153,6 +157,9 @@ pub async fn run_relay_process(
     storage::refused_for_good(&db)
         .await
         .map_err(|why| anyhow::anyhow!("DATABASE_URL: {why}"))?;
+    messaging::refused_for_good(&settings.kafka, KAFKA_FIRST_CONTACT)
+        .await
+        .map_err(|(setting, why)| anyhow::anyhow!("{setting}: {why}"))?;
     let http_addr = common.http_addr;
     let relay = relay(&db, &common.database_url, settings, &faults)?;
     let mut registry = prometheus_client::registry::Registry::default();

@@ -35,6 +35,9 @@ async fn main() -> anyhow::Result<()> {
         }
         Some("topics") => {
             let kafka = dlq::kafka_settings()?;
+            messaging::refused_for_good(&kafka, std::time::Duration::from_secs(10))
+                .await
+                .map_err(|(setting, why)| anyhow::anyhow!("{setting}: {why}"))?;
             messaging::topics::ensure(&kafka).await?;
             println!(
                 "topics ready: {}",
