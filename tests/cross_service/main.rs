@@ -12,6 +12,7 @@ mod relay_process;
 mod saga;
 mod saga_ends;
 mod schemas;
+mod tls;
 mod trace_context;
 mod tracing;
 mod walkthrough;

@@ -40,6 +40,11 @@ pub struct Options<'a> {
     /// Each service runs as its own process, as it is deployed (its binary, its own telemetry),
     /// with the extra settings above as its environment.
     pub processes: bool,
+    /// A URL of a database on another Postgres server than the test Postgres (with TLS
+    /// parameters, say): the test's databases are created there, their URLs keep its query.
+    pub database_server: Option<String>,
+    /// `KAFKA_*` settings of both services and of the test's own clients (TLS and SASL).
+    pub kafka_env: &'a [(&'static str, &'a str)],
 }
 
 impl System {
@@ -55,11 +60,23 @@ impl System {
             brokers,
             replication_factor,
             processes,
+            database_server,
+            kafka_env,
         } = options;
         service::logs_if_asked("tests");
         let prefix = test_support::unique_topic_prefix();
         let brokers = brokers.unwrap_or_else(test_support::kafka_brokers);
         let mut kafka = KafkaSettings::local(&brokers, &prefix);
+        if !kafka_env.is_empty() {
+            let mut env = Env::from_pairs(kafka_env.iter().copied());
+            let secured = KafkaSettings::read(&mut env).expect("the test's KAFKA_* settings");
+            env.finish().expect("the test's KAFKA_* settings");
+            kafka.security_protocol = secured.security_protocol;
+            kafka.sasl_mechanism = secured.sasl_mechanism;
+            kafka.sasl_username = secured.sasl_username;
+            kafka.sasl_password = secured.sasl_password;
+            kafka.ssl_ca_file = secured.ssl_ca_file;
+        }
         if let Some(replicas) = replication_factor {
             kafka.replication_factor = replicas;
             kafka.min_insync_replicas = (replicas - 1).max(1);
@@ -68,8 +85,9 @@ impl System {
             .await
             .expect("create the test's topics (is the broker running?)");
 
-        let checkout_db_url = test_support::fresh_database().await;
-        let order_db_url = test_support::fresh_database().await;
+        let server = database_server.unwrap_or_else(test_support::admin_database_url);
+        let checkout_db_url = test_support::fresh_database_on(&server).await;
+        let order_db_url = test_support::fresh_database_on(&server).await;
         let redis_prefix = test_support::unique_prefix();
         let redis = test_support::redis_url();
         let vars = |db: &str, extra: &[(&'static str, &str)]| {
@@ -78,6 +96,7 @@ impl System {
                 ("KAFKA_PARTITIONS", "3".to_owned()),
                 ("CONSUMER_MAX_ATTEMPTS", "3".to_owned()),
             ]);
+            vars.extend(kafka_env.iter().map(|(k, v)| (*k, (*v).to_owned())));
             vars.extend(extra.iter().map(|(k, v)| (*k, (*v).to_owned())));
             vars
         };

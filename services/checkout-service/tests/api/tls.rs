@@ -53,3 +53,38 @@ async fn a_store_whose_certificate_does_not_verify_stops_the_start_naming_sessio
     let message = format!("{error:#}");
     assert!(message.contains("SESSION_STORE"), "{message}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_store_that_refuses_the_password_stops_the_start_without_showing_it() {
+    let ca = Ca::new();
+    let redis = TlsRedis::start_with_password(&ca, "the-right-redis-password").await;
+    let ca_file = ca.certificate().display().to_string();
+    let deps = Deps {
+        database_url: test_support::fresh_database().await,
+        redis_url: redis.url_with_password("the-right-redis-password"),
+    };
+    let app = spawn_app_with(deps, &[("SESSION_STORE_CA_FILE", &ca_file)]).await;
+    let session = app.create_session(Some("alice")).await;
+    let cart = app
+        .put_item(session, Some("alice"), "KB-001", json!({ "quantity": 1 }))
+        .await;
+    assert_eq!(cart.status(), 200, "the store took AUTH over TLS");
+
+    let mut vars = service::environment(
+        &test_support::fresh_database().await,
+        SECRET,
+        &test_support::kafka_brokers(),
+        "tls",
+    );
+    vars.extend([
+        ("SESSION_STORE", redis.url_with_password("a-wrong-password")),
+        ("SESSION_STORE_CA_FILE", ca_file),
+    ]);
+    let settings = Settings::from_env(Env::from_pairs(vars)).expect("settings");
+    let error = checkout_service::startup::build(settings)
+        .await
+        .expect_err("the start must stop");
+    let message = format!("{error:#}");
+    assert!(message.contains("SESSION_STORE"), "{message}");
+    assert!(!message.contains("a-wrong-password"), "{message}");
+}
