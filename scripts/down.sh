@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# `make down`: stops what `make up` started (SIGTERM, so the services drain and exit cleanly),
-# then Kafka, PostgreSQL and Redis, which keep their data for the next `make up`.
+# `make down`: stops what `make up` started: the edge, the services (SIGTERM, so they drain
+# and exit cleanly), then Kafka, PostgreSQL and Redis, which keep their data for the next
+# `make up`. --keep-dependencies stops the edge and the services only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUN_DIR=${RUN_DIR:-.run}
+
+scripts/edge.sh stop
 
 for pidfile in "$RUN_DIR"/*-service.pid; do
   [ -e "$pidfile" ] || continue

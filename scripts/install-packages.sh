@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Debian packages that building and running orderflow needs, installed only where missing:
 # librdkafka's build (cmake, a C++ compiler, the OpenSSL and curl headers), Redis, the
-# PostgreSQL server, a JDK for the Kafka broker, the clients the scripts call, and openssl,
-# which makes the certificates of the TLS tests.
+# PostgreSQL server, a JDK for the Kafka broker, the clients the scripts call, openssl, which
+# makes the certificates of the TLS tests, and nginx, the edge of `make up`. With --browser,
+# also Chromium, which the browser tests drive (Playwright never downloads a browser here).
 set -euo pipefail
 
 packages=(curl jq cmake g++ pkg-config libssl-dev libcurl4-openssl-dev redis-server
@@ -11,6 +12,8 @@ command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2
   packages+=(postgresql)
 command -v java >/dev/null || packages+=(openjdk-17-jre-headless)
 command -v mvn >/dev/null || packages+=(maven)
+command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || packages+=(nginx)
+[ "${1:-}" = --browser ] && packages+=(chromium)
 missing=()
 for pkg in "${packages[@]}"; do
   # "installed" exactly: a package removed but not purged is still known to dpkg.

@@ -2,7 +2,8 @@
 # `make up`: the whole system on this machine, no Docker. Installs what is missing
 # (scripts/setup.sh), starts PostgreSQL, Redis and Apache Kafka of the project's own, builds,
 # creates the topics and the databases, migrates them, starts both services in the background
-# and returns once both are ready. A second `make up` reuses all of it.
+# and the edge in front of them (scripts/edge.sh: the storefront, the console and both APIs on
+# one origin), and returns once all are ready. A second `make up` reuses all of it.
 # PROFILE=release builds optimised binaries (slower to build).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -61,8 +62,11 @@ for service in checkout-service order-service; do
   fi
 done
 
+scripts/edge.sh start
+
 cat <<MSG
 orderflow is up
+  storefront        http://$EDGE_ADDR/   (operations console: http://$EDGE_ADDR/ops)
   checkout-service  http://$CHECKOUT_ADDR   (OpenAPI: http://$CHECKOUT_ADDR/openapi.json)
   order-service     http://$ORDER_ADDR   (OpenAPI: http://$ORDER_ADDR/openapi.json)
   Apache Kafka      $KAFKA_BROKERS
