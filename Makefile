@@ -3,7 +3,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 CARGO ?= cargo
 
-.PHONY: help up down test setup fmt lint lint-infra sqlx-check sqlx-prepare unit token logs dlq bench load load-smoke chaos fuzz-api
+.PHONY: help up down test setup fmt lint lint-infra sqlx-check sqlx-prepare unit browser-test token logs dlq bench load load-smoke chaos fuzz-api
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -14,7 +14,7 @@ up: ## Install what is missing, then run the whole system locally (its own Postg
 down: ## Stop what `make up` started
 	@scripts/down.sh
 
-test: setup lint sqlx-check lint-infra unit ## Install what is missing, then fmt, clippy, the query data check, the infrastructure checks and every test
+test: setup lint sqlx-check lint-infra unit browser-test ## Install what is missing, then fmt, clippy, the query data check, the infrastructure checks, every test, then the browser tests
 
 setup: ## Install what is missing: Debian packages, Kafka's jars, rustfmt, clippy, cargo-nextest
 	@scripts/setup.sh --test-tools
@@ -36,6 +36,9 @@ unit: ## Every test (starts Postgres, Redis and Kafka if they are down)
 	@scripts/services.sh start
 	@scripts/kafka.sh start
 	@set -a; source scripts/dev.env; set +a; scripts/drop-test-dbs.sh && $(CARGO) run -q -p test-support --bin drop-test-topics && $(CARGO) nextest run --workspace --no-fail-fast
+
+browser-test: ## The storefront and the console in Debian's Chromium (Playwright) against `make up`, which it starts; screenshots in target/browser/
+	@scripts/browser-test.sh
 
 bench: ## Release build, then every BENCHMARKS.md figure against its limit (target/bench/)
 	@scripts/bench.sh
