@@ -1,0 +1,11 @@
+# syntax=docker/dockerfile:1
+# The storefront and the operations console (web/) with the edge's routes (edge/), served by
+# nginx as a non-root user on port 8080. In compose it is the edge in front of both services;
+# in Kubernetes the Ingress sends the pages and /ops/ here, and the API paths to the services.
+# No HEALTHCHECK: the orchestrators probe /healthz.
+FROM nginxinc/nginx-unprivileged:1.27.3-alpine
+COPY docker/storefront/default.conf /etc/nginx/conf.d/default.conf
+COPY edge/routes.conf edge/proxy.conf /etc/nginx/orderflow/
+COPY web/ /usr/share/nginx/html/
+USER 101:101
+EXPOSE 8080
