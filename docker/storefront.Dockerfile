@@ -7,5 +7,7 @@ FROM nginxinc/nginx-unprivileged:1.27.3-alpine
 COPY docker/storefront/default.conf /etc/nginx/conf.d/default.conf
 COPY edge/routes.conf edge/proxy.conf /etc/nginx/orderflow/
 COPY web/ /usr/share/nginx/html/
-USER 101:101
+# A high UID of no user on the host (the image's own nginx user is 101): the image writes only
+# under /tmp, so any UID runs it.
+USER 10101:10101
 EXPOSE 8080
