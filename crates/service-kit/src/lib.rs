@@ -63,6 +63,7 @@ impl<H: Handler> Backbone<H> {
             group: format!("{}{service}", settings.kafka.topic_prefix),
             topics,
             max_attempts: settings.consumer_max_attempts,
+            concurrency: settings.consumer_concurrency,
             retry_base: std::time::Duration::from_millis(100),
             retry_max: std::time::Duration::from_secs(5),
             inbox_retention: settings.inbox_retention,

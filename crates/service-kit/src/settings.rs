@@ -11,6 +11,7 @@ pub struct EventSettings {
     pub relay_embedded: bool,
     pub outbox_retention: Duration,
     pub consumer_max_attempts: u32,
+    pub consumer_concurrency: usize,
     pub inbox_retention: Duration,
     pub saga_timeout: Duration,
     /// `CONSUMER_INSTANCE_ID`: static group membership when set.
@@ -35,6 +36,13 @@ impl EventSettings {
                 Err("must be between 1 and 100")
             }
         });
+        let consumer_concurrency = env.parse_checked("CONSUMER_CONCURRENCY", |n: &usize| {
+            if (1..=256).contains(n) {
+                Ok(())
+            } else {
+                Err("must be between 1 and 256")
+            }
+        });
         let inbox_retention = env.duration("INBOX_RETENTION");
         let saga_timeout = env.duration("SAGA_TIMEOUT");
         let consumer_instance_id = env
@@ -46,6 +54,7 @@ impl EventSettings {
             relay_embedded: relay_mode? == "embedded",
             outbox_retention: outbox_retention?,
             consumer_max_attempts: consumer_max_attempts?,
+            consumer_concurrency: consumer_concurrency?,
             inbox_retention: inbox_retention?,
             saga_timeout: saga_timeout?,
             consumer_instance_id,

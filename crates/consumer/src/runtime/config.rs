@@ -17,6 +17,8 @@ pub struct ConsumerConfig {
     pub topics: Vec<&'static str>,
     /// Attempts at a failing event before it is dead-lettered (outages do not count).
     pub max_attempts: u32,
+    /// Events handled at once, each of another key (`CONSUMER_CONCURRENCY`).
+    pub concurrency: usize,
     /// First retry delay; doubles with each attempt, with jitter, up to `retry_max`.
     pub retry_base: Duration,
     pub retry_max: Duration,

@@ -123,6 +123,7 @@ pub async fn setup_with(handler: impl Handler, tune: impl FnOnce(&mut ConsumerCo
         group: format!("{prefix}test"),
         topics: vec![TOPIC],
         max_attempts: 3,
+        concurrency: 4,
         retry_base: Duration::from_millis(10),
         retry_max: Duration::from_millis(50),
         inbox_retention: Duration::from_secs(3600),
@@ -206,6 +207,28 @@ impl Setup {
         for (id, data) in events {
             let message = encode(id, RECORDED, data.clone());
             let record = FutureRecord::to(&topic).key("k").message_record(&message);
+            acks.push(
+                self.producer
+                    .send_result(record)
+                    .map_err(|(e, _)| e)
+                    .expect("queued"),
+            );
+        }
+        for ack in acks {
+            ack.await
+                .expect("delivered")
+                .map_err(|(e, _)| e)
+                .expect("acked");
+        }
+    }
+
+    /// Sends events keyed as given, without waiting between them: (id, key, data).
+    pub async fn send_keyed(&self, events: &[(String, String, serde_json::Value)]) {
+        let topic = self.topic();
+        let mut acks = Vec::new();
+        for (id, key, data) in events {
+            let message = encode(id, RECORDED, data.clone());
+            let record = FutureRecord::to(&topic).key(key).message_record(&message);
             acks.push(
                 self.producer
                     .send_result(record)

@@ -1,6 +1,7 @@
 //! The consumer runtime against a real Postgres and the test broker (Apache Kafka in
 //! `make test`).
 
+mod concurrency;
 mod harness;
 mod versions;
 
