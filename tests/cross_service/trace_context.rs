@@ -97,6 +97,12 @@ async fn with_export_off_the_callers_trace_goes_on_in_every_event_of_its_checkou
         traces.iter().all(|(_, trace)| trace == caller),
         "every event continues the caller's trace: {traces:#?}"
     );
+    // The order names the trace, for an operator to open it from the console.
+    let order_id = view["order_id"].as_str().expect("order id");
+    let (_, order) = system
+        .get_json(&system.order(&format!("/v1/orders/{order_id}")), "alice")
+        .await;
+    assert_eq!(order["trace_id"], caller, "{order}");
 }
 
 #[test]

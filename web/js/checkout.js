@@ -25,13 +25,6 @@ export function setUpCheckout() {
   };
 }
 
-/** Remembered per browser so the console can show the traces this page started. */
-export function rememberTrace(checkoutId, traceId) {
-  const traces = JSON.parse(localStorage.getItem('orderflow.traces') || '{}');
-  traces[checkoutId] = traceId;
-  localStorage.setItem('orderflow.traces', JSON.stringify(traces));
-}
-
 async function submit() {
   const card = new FormData($('checkout-form')).get('card');
   // Drawn before anything is awaited: a second click arriving meanwhile must find it.
@@ -43,7 +36,6 @@ async function submit() {
   const { body, headers } = await send(mine);
   if (headers.get('Idempotent-Replayed') === 'true') mine.replayed += 1;
   mine.checkoutId = body.checkout_id;
-  rememberTrace(body.checkout_id, mine.traceparent.split('-')[1]);
   if (following !== body.checkout_id) {
     following = body.checkout_id;
     follow(body.checkout_id, mine);

@@ -134,13 +134,12 @@ function deadLetterTable(topic, service, letters) {
 
 const traceOf = (traceparent) => (traceparent ? traceparent.split('-')[1] : null);
 
-// Every customer's orders (the admin sees all), each with its checkout; the trace id is the
-// checkout's when the API tells it, else the one this browser started when it submitted.
+// Every customer's orders (the admin sees all), each with its checkout and the trace the
+// checkout started (the order keeps it from its checkout.submitted event).
 async function showCheckouts() {
   const { body } = await call('/v1/orders?limit=15', { token: ops.token });
-  const started = JSON.parse(localStorage.getItem('orderflow.traces') || '{}');
   $('checkouts').replaceChildren(...body.items.map((order) => {
-    const traceId = order.trace_id || started[order.checkout_id] || null;
+    const traceId = order.trace_id || null;
     return el('tr', {},
       el('td', {}, time(order.created_at)),
       el('td', {}, order.customer_id),

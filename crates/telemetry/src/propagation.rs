@@ -17,6 +17,17 @@ pub struct TraceContext {
 }
 
 impl TraceContext {
+    /// The trace id of `traceparent` (32 lowercase hex digits), when it carries a valid one.
+    pub fn trace_id(&self) -> Option<&str> {
+        let id = self.traceparent.as_deref()?.split('-').nth(1)?;
+        let valid = id.len() == 32
+            && id
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+            && id.bytes().any(|b| b != b'0');
+        valid.then_some(id)
+    }
+
     /// The context of the current span: what an event written now carries (`traceparent` is
     /// `None` only when no trace is recorded).
     pub fn current() -> Self {
@@ -79,6 +90,28 @@ pub fn record_ids(span: &Span) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_a_valid_traceparent_names_a_trace_id() {
+        let context = |traceparent: &str| TraceContext {
+            traceparent: Some(traceparent.to_owned()),
+            ..TraceContext::default()
+        };
+        let id = "4bf92f3577b34da6a3ce929d0e0e4736";
+        assert_eq!(
+            context(&format!("00-{id}-00f067aa0ba902b7-01")).trace_id(),
+            Some(id)
+        );
+        for bad in [
+            "00-00000000000000000000000000000000-00f067aa0ba902b7-01",
+            "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01",
+            "00-4bf92f35-00f067aa0ba902b7-01",
+            "garbage",
+        ] {
+            assert_eq!(context(bad).trace_id(), None, "{bad}");
+        }
+        assert_eq!(TraceContext::default().trace_id(), None);
+    }
 
     #[test]
     fn baggage_beyond_the_specifications_limits_is_cut_and_the_trace_kept() {

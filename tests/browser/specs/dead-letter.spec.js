@@ -49,4 +49,12 @@ test('an admin replays a dead letter made on purpose, and the saga completes on 
   await page.bringToFront();
   await sagaReaches(page, 'COMPLETED', 'CONFIRMED', 'AUTHORIZED');
   await shot(page, 'storefront-after-replay');
+
+  // The console names the checkout's trace, the one the storefront started, replay or not.
+  const trace = await page.locator('p.note', { hasText: 'Trace id' }).locator('code').first().textContent();
+  expect(trace).toMatch(/^[0-9a-f]{32}$/);
+  await console.bringToFront();
+  await console.getByRole('button', { name: 'Refresh now' }).click();
+  const row = console.locator('#checkouts tr', { has: console.locator(`code[title="${checkoutId}"]`) });
+  await expect(row).toContainText(trace);
 });

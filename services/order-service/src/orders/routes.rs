@@ -33,6 +33,10 @@ pub struct OrderView {
     pub lines: Vec<OrderLine>,
     pub total_minor: i64,
     pub currency: String,
+    /// The W3C trace id of the checkout this order came from, when it was traced: open it in
+    /// a trace viewer to follow the saga across both services.
+    #[schema(pattern = "^[0-9a-f]{32}$")]
+    pub trace_id: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -77,6 +81,7 @@ impl OrderView {
             lines: order.lines.0,
             total_minor: order.total_minor,
             currency: order.currency,
+            trace_id: order.trace_id,
             created_at: order.created_at,
             updated_at: order.updated_at,
             history: history.map(|h| {

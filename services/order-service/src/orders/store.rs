@@ -16,6 +16,8 @@ pub struct NewOrder<'a> {
     pub lines: &'a [OrderLine],
     pub total_minor: i64,
     pub currency: &'a str,
+    /// The trace the checkout started (`orders.trace_id`).
+    pub trace_id: Option<&'a str>,
 }
 
 /// A stored order.
@@ -29,6 +31,7 @@ pub struct Order {
     pub lines: sqlx::types::Json<Vec<OrderLine>>,
     pub total_minor: i64,
     pub currency: String,
+    pub trace_id: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -49,7 +52,7 @@ macro_rules! select_orders {
             Order,
             r#"SELECT id, checkout_id, customer_id, status AS "status: OrderStatus", cancel_reason,
                       lines AS "lines: sqlx::types::Json<Vec<OrderLine>>", total_minor,
-                      currency::text AS "currency!", created_at, updated_at
+                      currency::text AS "currency!", trace_id, created_at, updated_at
                FROM orders "# + $rest,
             $($arg),*
         )
@@ -64,8 +67,9 @@ pub async fn insert(
 ) -> Result<Option<Uuid>, sqlx::Error> {
     sqlx::query_scalar!(
         r#"WITH created AS (
-            INSERT INTO orders (id, checkout_id, customer_id, status, lines, total_minor, currency)
-            VALUES ($1, $2, $3, 'PENDING_PAYMENT', $4, $5, $6)
+            INSERT INTO orders
+                (id, checkout_id, customer_id, status, lines, total_minor, currency, trace_id)
+            VALUES ($1, $2, $3, 'PENDING_PAYMENT', $4, $5, $6, $7)
             ON CONFLICT (checkout_id) DO NOTHING
             RETURNING id
          ), history AS (
@@ -78,6 +82,7 @@ pub async fn insert(
         sqlx::types::Json(new.lines) as _,
         new.total_minor,
         new.currency,
+        new.trace_id,
     )
     .fetch_optional(&mut **tx)
     .await

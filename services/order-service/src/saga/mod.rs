@@ -80,6 +80,7 @@ async fn place(
         lines: &submitted.lines,
         total_minor: submitted.total_minor,
         currency: &submitted.currency,
+        trace_id: trace.trace_id(),
     };
     let Some(order_id) = orders::insert(tx, &new).await? else {
         return Ok(()); // this checkout already has its order

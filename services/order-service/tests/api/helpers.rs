@@ -129,6 +129,7 @@ pub async fn place_order(db: &PgPool, customer: &str) -> Uuid {
             lines: &lines,
             total_minor: 17800,
             currency: "USD",
+            trace_id: None,
         },
     )
     .await

@@ -35,6 +35,7 @@ async fn a_checkout_creates_at_most_one_order() {
         lines: &lines,
         total_minor: 17800,
         currency: "USD",
+        trace_id: None,
     };
 
     let mut tx = app.db.begin().await.expect("begin");
