@@ -13,4 +13,14 @@ scripts/services.sh start
 scripts/kafka.sh start
 cargo_flags=(); [ "$PROFILE" = release ] && cargo_flags=(--release)
 cargo build "${cargo_flags[@]}" -q -p checkout-service -p order-service -p orderflow-bench
+# The capacity plot's matplotlib, pinned, in the project's venv.
+[ -x .venv/bin/pip ] || python3 -m venv .venv
+.venv/bin/pip show -q matplotlib >/dev/null 2>&1 || .venv/bin/pip install -q matplotlib==3.10.3
+# Other work on this machine (make up, browser tests) waits while this file exists: the CPU
+# figures count every Postgres, Redis and Kafka process.
+lock=/tmp/orderflow-bench.lock
+touch "$lock"
+trap 'rm -f "$lock"' EXIT
+out=${BENCH_OUT:-target/bench}
 BENCH_BIN_DIR=target/$PROFILE "target/$PROFILE/orderflow-bench"
+.venv/bin/python tools/bench/plot/capacity.py "$out"

@@ -28,6 +28,11 @@ pub struct Scale {
     pub probes: usize,
     pub saga_rate: u32,
     pub saga_duration: Duration,
+    /// Length of each step of the capacity search, and of the CPU measurement.
+    pub step: Duration,
+    /// The capacity search's first rate (checkouts/s), and how many steps it may take.
+    pub capacity_start: f64,
+    pub capacity_steps: usize,
 }
 
 impl Scale {
@@ -42,6 +47,9 @@ impl Scale {
             probes: 200,
             saga_rate: 100,
             saga_duration: Duration::from_secs(10),
+            step: Duration::from_secs(30),
+            capacity_start: 60.0,
+            capacity_steps: 8,
         }
     }
 
@@ -56,6 +64,9 @@ impl Scale {
             probes: 10,
             saga_rate: 10,
             saga_duration: Duration::from_secs(2),
+            step: Duration::from_secs(2),
+            capacity_start: 5.0,
+            capacity_steps: 2,
         }
     }
 }
@@ -76,7 +87,7 @@ pub struct Config {
     pub strict: bool,
     /// Unique per run: topics, consumer groups and Redis keys.
     pub run_id: String,
-    /// Which parts run (`BENCH_ONLY=write,saga,relay`; all by default).
+    /// Which parts run (`BENCH_ONLY=write,saga,capacity,relay`; all by default).
     pub only: Option<Vec<String>>,
     /// The build measured (`release`, or `debug` in CI's smoke run).
     pub profile: String,
@@ -86,13 +97,16 @@ pub const CHECKOUT_ADDR: &str = "127.0.0.1:18080";
 pub const ORDER_ADDR: &str = "127.0.0.1:18081";
 pub const RELAY_ADDR: &str = "127.0.0.1:18082";
 pub const PARTITIONS: i32 = 12;
-/// checkout-service's, order-service's, the standalone relay's, and pgbench's (a copy of the
-/// checkout schema, so that no relay publishes what pgbench writes).
-pub const DATABASES: [&str; 4] = [
+/// checkout-service's, order-service's, the standalone relay's, and pgbench's: the write
+/// path's, and the saga's in both schemas (copies, so that no relay publishes what pgbench
+/// writes, and the write path's unpublished rows never slow the saga's relay queries).
+pub const DATABASES: [&str; 6] = [
     "orderflow_bench_checkout",
     "orderflow_bench_order",
     "orderflow_bench_relay",
     "orderflow_bench_pgbench",
+    "orderflow_bench_pgbench_order",
+    "orderflow_bench_pgbench_saga",
 ];
 
 impl Config {
@@ -171,6 +185,8 @@ impl Config {
             ("order-service", DATABASES[1]),
             ("checkout-service", DATABASES[2]),
             ("checkout-service", DATABASES[3]),
+            ("order-service", DATABASES[4]),
+            ("checkout-service", DATABASES[5]),
         ] {
             let status = tokio::process::Command::new(self.bin_dir.join(service))
                 .arg("migrate")

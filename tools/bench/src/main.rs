@@ -3,9 +3,12 @@
 //! measures: fresh databases, its own topics and the service processes; the broker, Postgres
 //! and Redis are the machine's (scripts/bench.sh starts what is down).
 
+mod capacity;
 mod config;
+mod cpu;
 mod histogram;
 mod http;
+mod pgbench;
 mod procs;
 mod relay;
 mod report;
@@ -29,22 +32,30 @@ async fn main() -> anyhow::Result<()> {
         .await
         .context("preparing databases and topics")?;
 
-    if config.runs("write") || config.runs("saga") {
+    let needs_order = config.runs("saga") || config.runs("capacity");
+    if config.runs("write") || needs_order {
         let mut checkout =
             Service::start(&config, "checkout-service", config.checkout_env()).await?;
         report.started(&checkout);
         checkout.settle_idle().await;
         report.idle(&checkout);
-        // The saga first, on an idle system. The write path then runs with the checkout
-        // service alone (its relay embedded): the saga's consumers would otherwise share the
-        // two cores with the requests measured, and its backlog would delay a later saga.
-        if config.runs("saga") {
+        // The saga and its capacity first, on an idle system. The write path then runs with
+        // the checkout service alone (its relay embedded): the saga's consumers would otherwise
+        // share the two cores with the requests measured, and its backlog would delay a later
+        // saga.
+        if needs_order {
             let mut order = Service::start(&config, "order-service", config.order_env()).await?;
             report.started(&order);
             order.settle_idle().await;
             report.idle(&order);
-            let saga = saga::run(&config, &checkout, &order).await?;
-            report.saga(saga, &checkout, &order);
+            if config.runs("saga") {
+                let saga = saga::run(&config, &checkout, &order).await?;
+                report.saga(saga, &checkout, &order);
+            }
+            if config.runs("capacity") {
+                let capacity = capacity::run(&config, &checkout, &order).await?;
+                report.capacity(capacity, &checkout, &order);
+            }
             order.stop().await;
         }
         if config.runs("write") {

@@ -95,6 +95,10 @@ impl Service {
         })
     }
 
+    pub fn pid(&self) -> u32 {
+        self.pid
+    }
+
     /// Lets start-up work finish, then reads the idle resident set.
     pub async fn settle_idle(&mut self) {
         tokio::time::sleep(Duration::from_secs(2)).await;

@@ -53,14 +53,38 @@ pub async fn run(config: &Config, checkout: &Service, order: &Service) -> anyhow
         .await?;
 
     let db = PgPool::connect(&config.database_url(DATABASES[0])).await?;
-    let ids = submitted.checkout_ids.clone();
+    let audit = audit(&db, &submitted.checkout_ids).await?;
+    Ok(Saga {
+        rate: scale.saga_rate,
+        submitted: submitted.accepted,
+        submit_failed: submitted.failed,
+        completed: audit.completed,
+        failed: audit.failed,
+        unfinished: audit.unfinished,
+        submit_to_completed: audit.latencies,
+        submit_latency: submitted.latencies.summary(),
+        broker_hop,
+    })
+}
+
+/// How the checkouts `ids` ended, once none is PENDING (or two minutes passed).
+#[derive(Debug, Clone)]
+pub struct Audit {
+    pub completed: u64,
+    pub failed: u64,
+    pub unfinished: u64,
+    /// Submit → COMPLETED, from the checkout's `created_at` and `updated_at`.
+    pub latencies: Summary,
+}
+
+pub async fn audit(db: &PgPool, ids: &[Uuid]) -> anyhow::Result<Audit> {
     let deadline = Instant::now() + Duration::from_secs(120);
     let rows = loop {
         let rows: Vec<(String, DateTime<Utc>, DateTime<Utc>)> = sqlx::query_as(
             "SELECT status, created_at, updated_at FROM checkouts WHERE id = ANY($1)",
         )
-        .bind(&ids)
-        .fetch_all(&db)
+        .bind(ids)
+        .fetch_all(db)
         .await?;
         if rows.iter().all(|(status, ..)| status != "PENDING") || Instant::now() > deadline {
             break rows;
@@ -79,16 +103,13 @@ pub async fn run(config: &Config, checkout: &Service, order: &Service) -> anyhow
             _ => unfinished += 1,
         }
     }
-    Ok(Saga {
-        rate: scale.saga_rate,
-        submitted: submitted.accepted,
-        submit_failed: submitted.failed,
+    // A checkout that is not there at all did not finish either.
+    unfinished += (ids.len() - rows.len().min(ids.len())) as u64;
+    Ok(Audit {
         completed,
         failed,
         unfinished,
-        submit_to_completed: latencies.summary(),
-        submit_latency: submitted.latencies.summary(),
-        broker_hop,
+        latencies: latencies.summary(),
     })
 }
 

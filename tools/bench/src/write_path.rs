@@ -2,15 +2,13 @@
 //! handler's SQL over the same transport with as many connections; then latency at half
 //! that rate, open loop.
 
-use anyhow::Context;
 use serde::Serialize;
 
-use crate::config::{Config, DATABASES};
+use crate::config::Config;
 use crate::histogram::Summary;
 use crate::http::Driver;
+use crate::pgbench;
 use crate::procs::Service;
-
-const PGBENCH_SCRIPT: &str = include_str!("../sql/checkout.pgbench");
 
 #[derive(Debug, Clone, Serialize)]
 pub struct WritePath {
@@ -49,7 +47,7 @@ pub async fn run(config: &Config, checkout: &Service) -> anyhow::Result<WritePat
         .await?;
 
     eprintln!("write path: pgbench, {} connections", config.connections);
-    let pgbench_tps = pgbench(config).await?;
+    let pgbench_tps = pgbench::write_path(config).await?;
 
     let half_rate = (max.per_second() / 2.0).max(1.0);
     let needed = (half_rate * scale.phase.as_secs_f64()).ceil() as usize + 10;
@@ -77,55 +75,4 @@ pub async fn run(config: &Config, checkout: &Service) -> anyhow::Result<WritePat
         half_rate_failed: half.failed,
         half_rate_latency: half.latencies.summary(),
     })
-}
-
-/// pgbench with the handler's SQL on a database with the same schema, over TCP to the same
-/// server, with the service's pool size as its client count; returns transactions per second.
-async fn pgbench(config: &Config) -> anyhow::Result<f64> {
-    let script = config.out_dir.join("checkout.pgbench");
-    std::fs::write(&script, PGBENCH_SCRIPT)?;
-    let output = tokio::process::Command::new("pgbench")
-        .args(["--no-vacuum", "--protocol=prepared", "--jobs=2"])
-        .arg(format!("--client={}", config.connections))
-        .arg(format!("--time={}", config.scale.phase.as_secs().max(1)))
-        .arg(format!("--file={}", script.display()))
-        .arg(config.database_url(DATABASES[3]))
-        .output()
-        .await
-        .context("running pgbench (Debian package postgresql-contrib or the server's bin)")?;
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    anyhow::ensure!(
-        output.status.success(),
-        "pgbench failed: {stdout}{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    parse_tps(&stdout).with_context(|| format!("no tps in pgbench's output: {stdout}"))
-}
-
-/// The `tps = 1234.5 (without initial connection time)` line of pgbench.
-fn parse_tps(output: &str) -> Option<f64> {
-    output
-        .lines()
-        .find(|line| line.starts_with("tps = ") && line.contains("without initial connection"))?
-        .trim_start_matches("tps = ")
-        .split_whitespace()
-        .next()?
-        .parse()
-        .ok()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn reads_the_tps_without_connection_time() {
-        let output =
-            "latency average = 0.6 ms\ntps = 6312.481516 (without initial connection time)\n";
-        assert_eq!(parse_tps(output), Some(6312.481516));
-        assert_eq!(
-            parse_tps("tps = 1 (including connections establishing)"),
-            None
-        );
-    }
 }

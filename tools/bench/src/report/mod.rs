@@ -11,6 +11,7 @@ use std::path::Path;
 
 use serde::Serialize;
 
+use crate::capacity::Capacity;
 use crate::config::Config;
 use crate::procs::{Service, mib};
 use crate::relay::Relay;
@@ -31,6 +32,7 @@ pub struct Report {
     pub machine: Machine,
     pub write_path: Option<WritePath>,
     pub saga: Option<Saga>,
+    pub capacity: Option<Capacity>,
     pub relay: Option<Relay>,
     pub memory: Vec<Memory>,
 }
@@ -41,6 +43,7 @@ impl Report {
             machine: Machine::read(config),
             write_path: None,
             saga: None,
+            capacity: None,
             relay: None,
             memory: Vec::new(),
         }
@@ -82,6 +85,12 @@ impl Report {
         self.saga = Some(result);
     }
 
+    pub fn capacity(&mut self, result: Capacity, checkout: &Service, order: &Service) {
+        self.peak(checkout);
+        self.peak(order);
+        self.capacity = Some(result);
+    }
+
     pub fn relay(&mut self, result: Relay) {
         self.memory.push(Memory {
             service: "relay (checkout-service relay)".to_owned(),
@@ -97,6 +106,7 @@ impl Report {
         write_json(dir, "write_path.json", &self.write_path)?;
         write_json(dir, "relay.json", &self.relay)?;
         write_json(dir, "saga.json", &self.saga)?;
+        write_json(dir, "capacity.json", &self.capacity)?;
         write_json(dir, "memory.json", &self.memory)?;
         std::fs::write(dir.join("report.md"), self.markdown())?;
         Ok(())
@@ -127,8 +137,42 @@ impl Report {
                 if row.met { "yes" } else { "**no**" }
             );
         }
+        if let Some(c) = &self.capacity {
+            out.push_str(&steps_table(c));
+        }
         out
     }
+}
+
+/// The capacity search's steps: the latency curve (plotted in `capacity.png`).
+fn steps_table(c: &Capacity) -> String {
+    let mut out = format!(
+        "\nSaga capacity steps ({} s each, open loop; plot: `target/bench/capacity.png`):\n\n\
+         | Rate | Submitted | Completed | p50 | p99 | Backlog, 1st → 2nd half | Held |\n\
+         |---|---|---|---|---|---|---|\n",
+        c.step_seconds
+    );
+    let mut steps: Vec<_> = c.steps.iter().collect();
+    steps.sort_by(|a, b| a.rate.total_cmp(&b.rate));
+    for s in steps {
+        let _ = writeln!(
+            out,
+            "| {:.0}/s | {} | {} | {:.0} ms | {:.0} ms | {:.0} → {:.0} | {} |",
+            s.rate,
+            s.submitted,
+            s.completed,
+            s.submit_to_completed.p50_ms,
+            s.submit_to_completed.p99_ms,
+            s.backlog_first_half,
+            s.backlog_second_half,
+            if s.held {
+                "yes".to_owned()
+            } else {
+                format!("no: {}", s.broke)
+            }
+        );
+    }
+    out
 }
 
 fn write_json(dir: &Path, name: &str, value: &impl Serialize) -> anyhow::Result<()> {

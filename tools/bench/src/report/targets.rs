@@ -3,6 +3,21 @@
 //! target changes when the architecture's budget does.
 
 use super::Report;
+use crate::cpu::Share;
+
+/// `**3.10 ms**: checkout-service 1.20, postgres 0.90, ...` (CPU-milliseconds per checkout).
+fn shares(shares: &[Share]) -> String {
+    let total = shares
+        .iter()
+        .find(|s| s.process == "total")
+        .map_or(0.0, |s| s.ms_per_checkout);
+    let parts: Vec<String> = shares
+        .iter()
+        .filter(|s| s.process != "total")
+        .map(|s| format!("{} {:.2}", s.process, s.ms_per_checkout))
+        .collect();
+    format!("**{total:.2} CPU-ms**: {}", parts.join(", "))
+}
 
 /// One row of the table: what was measured, its target, and whether it held.
 pub(super) struct Row {
@@ -107,6 +122,51 @@ impl Report {
                 ),
                 "p99 ≤ 300 ms",
                 s.submit_to_completed.p99_ms <= 300.0 && s.unfinished == 0 && s.submit_failed == 0,
+            );
+        }
+        if let Some(c) = &self.capacity {
+            let write_share = self
+                .write_path
+                .as_ref()
+                .map(|w| {
+                    format!(
+                        "; {:.0}% of the write path's most ({:.0}/s)",
+                        c.capacity / w.max_per_second * 100.0,
+                        w.max_per_second
+                    )
+                })
+                .unwrap_or_default();
+            row(
+                format!(
+                    "Saga capacity: the highest open-loop rate with ≥ 99.9% COMPLETED, p99 ≤ 300 ms and no backlog growth ({} steps of {} s)",
+                    c.steps.len(),
+                    c.step_seconds
+                ),
+                format!(
+                    "**{:.0} checkouts/s** vs pgbench with the saga's SQL {:.0}/s (checkout db {:.0}, order db {:.0} tps, at once) = **{:.0}%**{write_share}",
+                    c.capacity,
+                    c.pgbench.per_second,
+                    c.pgbench.checkout_db_tps,
+                    c.pgbench.order_db_tps,
+                    c.ratio_to_pgbench * 100.0
+                ),
+                "≥ 50% of pgbench (saga SQL)",
+                c.ratio_to_pgbench >= 0.50,
+            );
+            row(
+                format!(
+                    "CPU per completed checkout at {:.0}/s (half the capacity; {} checkouts)",
+                    c.cpu_rate, c.cpu_checkouts
+                ),
+                shares(&c.cpu),
+                "reported",
+                true,
+            );
+            row(
+                "CPU per checkout of pgbench running the saga's SQL at that rate".to_owned(),
+                shares(&c.pgbench_cpu),
+                "reported",
+                true,
             );
         }
         for m in &self.memory {
