@@ -43,6 +43,21 @@ impl EventSettings {
                 Err("must be between 1 and 256")
             }
         });
+        // A handler may hold two connections at once (checkout-service's payment provider
+        // records on its own connection inside the consumer's transaction): with fewer handlers
+        // than connections, one is always free and no handler waits on another for ever.
+        // Read raw: a bad DB_POOL_MAX is reported where the pool's settings are read.
+        let pool_max = env
+            .string("DB_POOL_MAX")
+            .and_then(|n| n.trim().parse::<u32>().ok());
+        if let (Some(concurrency), Some(pool_max)) = (consumer_concurrency, pool_max)
+            && concurrency >= pool_max as usize
+        {
+            env.invalid(
+                "CONSUMER_CONCURRENCY",
+                "must be less than DB_POOL_MAX: a handler may hold two connections at once",
+            );
+        }
         let inbox_retention = env.duration("INBOX_RETENTION");
         let saga_timeout = env.duration("SAGA_TIMEOUT");
         let consumer_instance_id = env
@@ -59,5 +74,30 @@ impl EventSettings {
             saga_timeout: saga_timeout?,
             consumer_instance_id,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(pairs: &[(&str, &str)]) -> Result<(), settings::SettingsError> {
+        let mut env = Env::from_pairs(pairs.iter().copied());
+        let _ = EventSettings::read(&mut env);
+        env.finish()
+    }
+
+    #[test]
+    fn consumer_concurrency_must_leave_a_connection_free() {
+        let refused = read(&[("CONSUMER_CONCURRENCY", "10"), ("DB_POOL_MAX", "10")])
+            .expect_err("as many handlers as connections");
+        assert!(
+            refused
+                .to_string()
+                .contains("CONSUMER_CONCURRENCY: must be less than DB_POOL_MAX"),
+            "{refused}"
+        );
+        read(&[("CONSUMER_CONCURRENCY", "9"), ("DB_POOL_MAX", "10")]).expect("one left free");
+        read(&[]).expect("the defaults fit");
     }
 }

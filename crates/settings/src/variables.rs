@@ -60,7 +60,7 @@ pub const VARIABLES: &[Variable] = &[
     var("RELAY_MODE", Some("embedded"), BOTH, "`embedded`: the outbox relay runs inside the service; `off`: run `<service> relay` as its own process."),
     var("OUTBOX_RETENTION", Some("24h"), BOTH, "How long published outbox rows are kept before the relay purges them."),
     var("CONSUMER_MAX_ATTEMPTS", Some("5"), BOTH, "Attempts at a failing event (outages do not count) before it is dead-lettered."),
-    var("CONSUMER_CONCURRENCY", Some("8"), BOTH, "Events a consumer handles at once, each of another key: one key's events always run one at a time, in order, and a partition's offset only moves over events done with. Each takes a database connection while it runs."),
+    var("CONSUMER_CONCURRENCY", Some("1"), BOTH, "Events a consumer handles at once, each of another key: one key's events always run one at a time, in order, and a partition's offset only moves over events done with. Each holds pool connections while it runs (two for a payment), so it must be less than `DB_POOL_MAX`; more than 1 pays only with connections to spare (ADR 0011)."),
     var("CONSUMER_INSTANCE_ID", Some(""), BOTH, "Static consumer-group membership (`group.instance.id`): unique per replica and stable across its restarts, e.g. the pod name; a restarted process takes its partitions back at once. Empty: dynamic membership."),
     var("INBOX_RETENTION", Some("8d"), BOTH, "How long handled event ids are remembered: topic retention plus the replay window."),
     var("SAGA_TIMEOUT", Some("5m"), BOTH, "Age at which the sweepers end a stalled saga: orders awaiting payment are cancelled, checkouts with no order fail after twice this, and a checkout still waiting for its order's outcome asks for it again."),

@@ -83,6 +83,9 @@ pub struct Config {
     pub jwt_secret: String,
     /// Postgres connections of the service's pool, and of pgbench: the same on both sides.
     pub connections: u32,
+    /// Events each consumer handles at once (`BENCH_CONSUMER_CONCURRENCY`, the services'
+    /// default of 1 unless set): below `connections`.
+    pub consumer_concurrency: u32,
     /// Fail the run when a target is missed.
     pub strict: bool,
     /// Unique per run: topics, consumer groups and Redis keys.
@@ -137,6 +140,9 @@ impl Config {
             connections: var("BENCH_CONNECTIONS", "4")
                 .parse()
                 .context("BENCH_CONNECTIONS: expected a number")?,
+            consumer_concurrency: var("BENCH_CONSUMER_CONCURRENCY", "1")
+                .parse()
+                .context("BENCH_CONSUMER_CONCURRENCY: expected a number")?,
             strict: var("BENCH_STRICT", "0") == "1",
             run_id: format!("bench{}", chrono::Utc::now().format("%Y%m%d%H%M%S")),
             only: std::env::var("BENCH_ONLY")
@@ -211,6 +217,10 @@ impl Config {
         [
             ("DATABASE_URL", self.database_url(database)),
             ("DB_POOL_MAX", self.connections.to_string()),
+            (
+                "CONSUMER_CONCURRENCY",
+                self.consumer_concurrency.to_string(),
+            ),
             ("HTTP_ADDR", addr.to_owned()),
             ("AUTH_JWT_SECRET", self.jwt_secret.clone()),
             ("KAFKA_BROKERS", self.brokers.clone()),

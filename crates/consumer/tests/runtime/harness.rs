@@ -200,26 +200,13 @@ impl Setup {
         format!("{}{TOPIC}", self.kafka.topic_prefix)
     }
 
-    /// Sends `events` without waiting between them: one record batch.
+    /// Sends `events` without waiting between them: one record batch, all of one key.
     pub async fn send_batch(&self, events: &[(String, serde_json::Value)]) {
-        let topic = self.topic();
-        let mut acks = Vec::new();
-        for (id, data) in events {
-            let message = encode(id, RECORDED, data.clone());
-            let record = FutureRecord::to(&topic).key("k").message_record(&message);
-            acks.push(
-                self.producer
-                    .send_result(record)
-                    .map_err(|(e, _)| e)
-                    .expect("queued"),
-            );
-        }
-        for ack in acks {
-            ack.await
-                .expect("delivered")
-                .map_err(|(e, _)| e)
-                .expect("acked");
-        }
+        let keyed: Vec<_> = events
+            .iter()
+            .map(|(id, data)| (id.clone(), "k".to_owned(), data.clone()))
+            .collect();
+        self.send_keyed(&keyed).await;
     }
 
     /// Sends events keyed as given, without waiting between them: (id, key, data).
