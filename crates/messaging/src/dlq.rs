@@ -139,7 +139,8 @@ pub async fn list(
             .collect();
         let mut letters = Vec::new();
         for partition in partitions {
-            let (low, high) = consumer.fetch_watermarks(&topic, partition, READ_TIMEOUT)?;
+            let (low, high) =
+                crate::topics::watermarks(&consumer, &topic, partition, READ_TIMEOUT)?;
             if high <= low {
                 continue;
             }
@@ -189,7 +190,7 @@ pub async fn show(
         if !exists {
             return Ok(None);
         }
-        let (low, high) = consumer.fetch_watermarks(&topic, partition, READ_TIMEOUT)?;
+        let (low, high) = crate::topics::watermarks(&consumer, &topic, partition, READ_TIMEOUT)?;
         if offset < low || offset >= high {
             return Ok(None);
         }

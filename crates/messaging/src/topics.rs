@@ -1,10 +1,11 @@
 //! Topic names: logical (`orderflow.order.v1`, as stored in the outbox) and real (prefixed).
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
-use rdkafka::error::KafkaResult;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::error::{KafkaError, KafkaResult};
 use rdkafka::types::RDKafkaErrorCode;
 
 use crate::KafkaSettings;
@@ -47,7 +48,9 @@ pub async fn ensure(settings: &KafkaSettings) -> KafkaResult<()> {
 }
 
 /// Creates topics by real name with the partitions, replicas and `min.insync.replicas` of
-/// `settings` (existing ones are left as they are).
+/// `settings` (existing ones are left as they are), and returns once every partition of them
+/// answers its leader's ListOffsets: CreateTopics returns before the brokers have settled the
+/// new partitions' leaders, and a read in that moment fails with NotLeaderForPartition.
 pub async fn create(settings: &KafkaSettings, names: &[String]) -> KafkaResult<()> {
     let admin: AdminClient<DefaultClientContext> = settings.client_config().create()?;
     let min_insync = settings.min_insync_replicas.to_string();
@@ -68,11 +71,57 @@ pub async fn create(settings: &KafkaSettings, names: &[String]) -> KafkaResult<(
             Ok(_) | Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}
             Err((topic, code)) => {
                 tracing::error!(topic, ?code, "topic creation failed");
-                return Err(rdkafka::error::KafkaError::AdminOp(code));
+                return Err(KafkaError::AdminOp(code));
             }
         }
     }
-    Ok(())
+    let (settings, names) = (settings.clone(), names.to_vec());
+    tokio::task::spawn_blocking(move || {
+        let consumer: BaseConsumer = settings.client_config().create()?;
+        for name in &names {
+            let metadata = consumer.fetch_metadata(Some(name), SETTLE_TIMEOUT)?;
+            for topic in metadata.topics() {
+                for partition in topic.partitions() {
+                    watermarks(&consumer, name, partition.id(), SETTLE_TIMEOUT)?;
+                }
+            }
+        }
+        Ok(())
+    })
+    .await
+    .map_err(|_| KafkaError::Canceled)?
+}
+
+const SETTLE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The low and high watermarks of a partition, asked again while its leadership is moving (a
+/// new topic, a broker restarting) until `timeout` has passed.
+pub(crate) fn watermarks(
+    consumer: &BaseConsumer,
+    topic: &str,
+    partition: i32,
+    timeout: Duration,
+) -> KafkaResult<(i64, i64)> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        match consumer.fetch_watermarks(topic, partition, timeout) {
+            Err(e) if leadership_moving(&e) && Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            answer => return answer,
+        }
+    }
+}
+
+fn leadership_moving(error: &KafkaError) -> bool {
+    matches!(
+        error.rdkafka_error_code(),
+        Some(
+            RDKafkaErrorCode::NotLeaderForPartition
+                | RDKafkaErrorCode::LeaderNotAvailable
+                | RDKafkaErrorCode::UnknownTopicOrPartition
+        )
+    )
 }
 
 #[cfg(test)]
