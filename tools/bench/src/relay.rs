@@ -13,7 +13,7 @@ use serde::Serialize;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use crate::config::{Config, DATABASES, PARTITIONS};
+use crate::config::{Config, DATABASES, PARTITIONS, RELAY_ADDR};
 use crate::histogram::{Latencies, Summary};
 use crate::procs::Service;
 
@@ -36,6 +36,9 @@ pub struct Relay {
     pub commit_to_ack_idle: Summary,
     pub load_rate: u32,
     pub commit_to_ack_loaded: Summary,
+    /// Where the drain's time went: seconds per relay step (`relay_step_seconds`), in the
+    /// relay's order.
+    pub drain_steps: Vec<(String, f64)>,
     /// Relay process, for the memory table.
     pub ready_ms: f64,
     pub idle_rss: u64,
@@ -60,7 +63,19 @@ pub async fn run(config: &Config) -> anyhow::Result<Relay> {
     let loaded = probe(&db, config.scale.probes, config.scale.relay_load_rate).await?;
 
     eprintln!("relay: draining {messages} pre-filled rows");
+    let before = step_seconds().await?;
     let relay_per_second = drain(&db, messages).await?;
+    let after = step_seconds().await?;
+    let drain_steps = after
+        .into_iter()
+        .map(|(step, total)| {
+            let earlier = before
+                .iter()
+                .find(|(s, _)| *s == step)
+                .map_or(0.0, |(_, t)| *t);
+            (step, total - earlier)
+        })
+        .collect();
     let result = Relay {
         messages,
         payload_bytes: PAYLOAD_BYTES,
@@ -71,12 +86,35 @@ pub async fn run(config: &Config) -> anyhow::Result<Relay> {
         commit_to_ack_idle: idle,
         load_rate: config.scale.relay_load_rate,
         commit_to_ack_loaded: loaded,
+        drain_steps,
         ready_ms: relay.ready_after.as_secs_f64() * 1000.0,
         idle_rss: relay.idle_rss,
         peak_rss: relay.peak_rss(),
     };
     relay.stop().await;
     Ok(result)
+}
+
+/// The relay process's `relay_step_seconds_total` counters, in the relay's order.
+async fn step_seconds() -> anyhow::Result<Vec<(String, f64)>> {
+    const ORDER: [&str; 5] = ["lanes", "load", "enqueue", "ack", "mark"];
+    let text = reqwest::get(format!("http://{RELAY_ADDR}/metrics"))
+        .await?
+        .error_for_status()?
+        .text()
+        .await?;
+    Ok(ORDER
+        .iter()
+        .map(|step| {
+            let prefix = format!("relay_step_seconds_total{{step=\"{step}\"}} ");
+            let seconds = text
+                .lines()
+                .find_map(|line| line.strip_prefix(&prefix))
+                .and_then(|value| value.trim().parse().ok())
+                .unwrap_or(0.0);
+            ((*step).to_owned(), seconds)
+        })
+        .collect())
 }
 
 /// The limit: the project's own producer configuration with nothing else around it.

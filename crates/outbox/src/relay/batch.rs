@@ -13,12 +13,13 @@ use sqlx::PgPool;
 use tracing::{Instrument, Span};
 use uuid::Uuid;
 
+use super::pipeline::Cursors;
 use crate::OutboxRow;
 
 /// Loads, for each of `lanes`, its first `per_lane` unpublished rows in `(aggregate_id,
-/// sequence)` order, leaving out the aggregates `held_back` behind a rejected row: one query
-/// for every lane the relay owns. A batch may end inside an
-/// aggregate; the rest of it comes first in the next batch. A lower sequence of an aggregate
+/// sequence)` order after that lane's cursor (see [`super::pipeline`]), leaving out the
+/// aggregates `held_back` behind a rejected row: one query for every lane the relay owns. A
+/// batch may end inside an aggregate; the rest of it comes first in the next batch. A lower sequence of an aggregate
 /// always committed before a higher one (the counter's row lock), so whenever a row is
 /// visible, every row before it in its aggregate is visible too or already published: nothing
 /// can overtake.
@@ -27,7 +28,9 @@ pub async fn load(
     lanes: &[i16],
     per_lane: i64,
     held_back: &[Uuid],
+    cursors: &Cursors,
 ) -> Result<Vec<OutboxRow>, sqlx::Error> {
+    let (after_aggregate, after_sequence) = cursors.of(lanes);
     let mut tx = db.begin().await?;
     // Each lane must be read straight off the partial index, in its order. The statistics of
     // a queue table are usually stale (empty at the last ANALYZE, then a backlog built up in
@@ -43,15 +46,18 @@ pub async fn load(
                   batch.subject AS "subject!", batch.sequence AS "sequence!",
                   batch.payload AS "payload!", batch.traceparent, batch.tracestate, batch.baggage,
                   batch.created_at AS "created_at!", batch.twin
-           FROM unnest($1::int2[]) AS owned (lane)
+           FROM unnest($1::int2[], $4::uuid[], $5::int8[]) AS owned (lane, after_aggregate, after_sequence)
            CROSS JOIN LATERAL (
                SELECT * FROM outbox
                WHERE lane = owned.lane AND published_at IS NULL AND aggregate_id <> ALL($3)
+                 AND (aggregate_id, sequence) > (owned.after_aggregate, owned.after_sequence)
                ORDER BY aggregate_id, sequence
                LIMIT $2) AS batch"#,
         lanes,
         per_lane,
         held_back,
+        &after_aggregate,
+        &after_sequence,
     )
     .fetch_all(&mut *tx)
     .await?;
@@ -106,6 +112,9 @@ pub struct Published {
     /// Messages the producer held unacknowledged once the whole batch was handed to it: its
     /// queue at its fullest.
     pub queued: usize,
+    /// How long encoding and handing the batch to the producer took (the rest of a publish is
+    /// waiting for acks).
+    pub enqueued_in: Duration,
 }
 
 /// Publishes `rows` (sorted by aggregate and sequence). Every row is handed to the producer
@@ -125,6 +134,7 @@ pub async fn publish(
     faults: &Faults,
     ack_within: Duration,
 ) -> Published {
+    let started = tokio::time::Instant::now();
     let mut published = Published::default();
     // Per aggregate, the sequence of its first row that failed: nothing from it on counts.
     let mut failed_from: HashMap<Uuid, i64> = HashMap::new();
@@ -146,6 +156,7 @@ pub async fn publish(
         }
     }
     published.queued = usize::try_from(producer.in_flight_count()).unwrap_or_default();
+    published.enqueued_in = started.elapsed();
     let deadline = tokio::time::Instant::now() + ack_within;
     for (row, delivery, span) in deliveries {
         let outcome = tokio::time::timeout_at(deadline, delivery.instrument(span)).await;

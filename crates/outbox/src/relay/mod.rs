@@ -11,6 +11,7 @@
 //!   lost node, a network partition) frees its lanes for a standby within that bound.
 //! - Marks a row published only after the broker acked it and the lanes are still owned; a crash
 //!   in between publishes the row again (consumers absorb the duplicate), never loses it.
+//!   While a backlog lasts, a batch's mark runs beside the next batch ([`pipeline`]).
 //! - A row the broker will never take (it cannot be encoded, it is too large) holds back only
 //!   its aggregate; the producer never times a message out, so no event overtakes an earlier
 //!   one of its aggregate (see [`batch::publish`]).
@@ -19,6 +20,7 @@ mod batch;
 mod config;
 mod held_back;
 mod lanes;
+mod pipeline;
 mod stats;
 
 pub use config::RelayConfig;
@@ -31,11 +33,14 @@ use messaging::{KafkaSettings, Recovering, Topics};
 use secrecy::SecretString;
 use sqlx::PgPool;
 use sqlx::postgres::{PgConnectOptions, PgListener};
+use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use crate::{LANES, NOTIFY_CHANNEL, OutboxRow};
 use held_back::HeldBack;
 use lanes::Lanes;
+use pipeline::{Cursors, PendingMark};
+use stats::Step;
 
 /// One relay process (or task inside a service).
 pub struct Relay {
@@ -47,6 +52,7 @@ pub struct Relay {
     lanes: Lanes,
     last_lock_attempt: Option<tokio::time::Instant>,
     held_back: HeldBack,
+    pending: Option<PendingMark>,
     stats: Arc<RelayStats>,
 }
 
@@ -88,6 +94,7 @@ impl Relay {
             lanes: Lanes::default(),
             last_lock_attempt: None,
             held_back: HeldBack::default(),
+            pending: None,
             stats: Arc::default(),
         })
     }
@@ -155,12 +162,25 @@ impl Relay {
         Ok(())
     }
 
-    /// One batch over every owned lane; `true` when some lane filled its share (more may be
-    /// waiting).
+    /// One batch over every owned lane; `true` when more may be waiting (some lane filled its
+    /// share, or this pass read the lanes after a pending mark's rows). Whenever it returns
+    /// `false` or an error, no mark is left running.
     pub async fn relay_once(&mut self) -> Result<bool, RelayError> {
+        let result = self.pass().await;
+        if !matches!(result, Ok(true)) {
+            let settled = self.settle().await;
+            if result.is_ok() {
+                settled?;
+            }
+        }
+        result
+    }
+
+    async fn pass(&mut self) -> Result<bool, RelayError> {
         // Taking free lanes (which also proves the lock session alive) at most once per poll
         // interval: a standby woken by every committed write would otherwise run a query per
         // write. Marking still waits for the session to answer (`still_owned`).
+        let step = Instant::now();
         let due = self
             .last_lock_attempt
             .is_none_or(|at| at.elapsed() >= self.config.poll_interval);
@@ -172,15 +192,31 @@ impl Relay {
             self.lanes.owned().to_vec()
         };
         self.stats.set_lanes(lanes.len());
+        self.stats.spent(Step::Lanes, step.elapsed());
         if lanes.is_empty() {
             return Ok(false);
         }
         let held_back = self.held_back.current();
         self.stats.set_held_back(held_back.len());
-        let rows = batch::load(&self.db, &lanes, self.config.batch_per_lane, &held_back).await?;
+        let step = Instant::now();
+        let from_start = Cursors::default();
+        let cursors = self.pending.as_ref().map_or(&from_start, |p| &p.cursors);
+        let pipelined = self.pending.is_some();
+        let rows = batch::load(
+            &self.db,
+            &lanes,
+            self.config.batch_per_lane,
+            &held_back,
+            cursors,
+        )
+        .await?;
+        self.stats.spent(Step::Load, step.elapsed());
         if rows.is_empty() {
-            return Ok(false);
+            self.settle().await?;
+            // Rows committed behind the cursors are read by a pass from the lanes' starts.
+            return Ok(pipelined);
         }
+        let step = Instant::now();
         let published = batch::publish(
             &self.producer.current(),
             &self.topics,
@@ -189,13 +225,33 @@ impl Relay {
             self.config.ack_within,
         )
         .await;
+        self.stats.spent(Step::Enqueue, published.enqueued_in);
+        self.stats.spent(
+            Step::Ack,
+            step.elapsed().saturating_sub(published.enqueued_in),
+        );
         self.stats.set_producer_queue(published.queued);
+        let mut per_lane = [0_i64; LANES as usize];
+        for row in &rows {
+            per_lane[crate::lane_of(row.aggregate_id) as usize] += 1;
+        }
+        let full = per_lane.iter().any(|&n| n >= self.config.batch_per_lane);
+        let clean = published.error.is_none() && published.rejected.is_empty();
+        let step = Instant::now();
+        // One mark at a time: the previous batch's, which ran beside this one, ends first.
+        self.settle().await?;
         // Re-check ownership before marking: had the lanes been lost meanwhile, another relay
         // may already be publishing them, and the rows stay for it to (re)publish.
         if !published.acked.is_empty() && self.lanes.still_owned().await {
-            batch::mark(&self.db, &published.acked).await?;
-            self.stats.published(published.acked.len());
+            if full && clean {
+                let cursors = Cursors::after(&rows);
+                self.pending = Some(PendingMark::start(&self.db, published.acked, cursors));
+            } else {
+                batch::mark(&self.db, &published.acked).await?;
+                self.stats.published(published.acked.len());
+            }
         }
+        self.stats.spent(Step::Mark, step.elapsed());
         for (row, why) in &published.rejected {
             self.reject(row, why).await?;
         }
@@ -214,11 +270,16 @@ impl Relay {
         if !published.rejected.is_empty() {
             self.producer.recover();
         }
-        let mut per_lane = [0_i64; LANES as usize];
-        for row in &rows {
-            per_lane[crate::lane_of(row.aggregate_id) as usize] += 1;
+        Ok(full || pipelined)
+    }
+
+    /// Waits for the pending mark, if any, and counts its rows published.
+    async fn settle(&mut self) -> Result<(), RelayError> {
+        if let Some(pending) = self.pending.take() {
+            let rows = pending.finish().await?;
+            self.stats.published(rows);
         }
-        Ok(per_lane.iter().any(|&n| n >= self.config.batch_per_lane))
+        Ok(())
     }
 
     /// A row the broker will never take as it is: its aggregate waits (`hold_back`), the row

@@ -1,16 +1,55 @@
 //! What the relay reports: its own counters, and the backlog read from the database.
 
+use std::sync::atomic::AtomicU64;
+use std::time::Duration;
+
 use chrono::{DateTime, Utc};
+use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::Registry;
 use serde::Serialize;
 use sqlx::PgPool;
 use uuid::Uuid;
 
+/// The steps of a relay pass, in order. Their summed times show where a busy relay's time
+/// goes: the step that dominates is the one to pipeline or speed up.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Step {
+    /// Taking free lanes, or proving the owned ones (the lock session).
+    Lanes,
+    /// Reading the batch.
+    Load,
+    /// Encoding each row as a CloudEvent and handing it to the producer.
+    Enqueue,
+    /// Waiting for the broker's acks.
+    Ack,
+    /// Proving the lanes still owned and marking the acked rows published.
+    Mark,
+}
+
+impl Step {
+    fn label(self) -> &'static str {
+        match self {
+            Self::Lanes => "lanes",
+            Self::Load => "load",
+            Self::Enqueue => "enqueue",
+            Self::Ack => "ack",
+            Self::Mark => "mark",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct StepLabels {
+    step: &'static str,
+}
+
 /// Counters of one relay (Prometheus metrics, also read by the admin endpoint).
 #[derive(Debug, Default)]
 pub struct RelayStats {
+    step_seconds: Family<StepLabels, Counter<f64, AtomicU64>>,
     published: Counter,
     failures: Counter,
     rejected: Counter,
@@ -22,6 +61,12 @@ pub struct RelayStats {
 }
 
 impl RelayStats {
+    pub(crate) fn spent(&self, step: Step, time: Duration) {
+        self.step_seconds
+            .get_or_create(&StepLabels { step: step.label() })
+            .inc_by(time.as_secs_f64());
+    }
+
     pub(crate) fn published(&self, n: usize) {
         self.published.inc_by(n as u64);
     }
@@ -89,6 +134,12 @@ impl RelayStats {
 
     /// Registers the relay's metrics in `registry`.
     pub fn register(&self, registry: &mut Registry) {
+        registry.register(
+            "relay_step_seconds",
+            "Time the relay's passes spent in each step: lanes, load, enqueue (encode and hand \
+             to the producer), ack (wait for the broker) and mark",
+            self.step_seconds.clone(),
+        );
         registry.register(
             "relay_published",
             "Outbox rows published and acked by the broker",

@@ -3,6 +3,7 @@
 
 mod harness;
 mod held_broker;
+mod pipelined;
 mod refusals;
 mod sessions;
 mod wakeups;

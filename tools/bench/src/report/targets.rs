@@ -85,6 +85,20 @@ impl Report {
                 "≥ 20,000 events/s",
                 r.relay_per_second >= 20_000.0,
             );
+            let spent: f64 = r.drain_steps.iter().map(|(_, s)| s).sum();
+            if spent > 0.0 {
+                let split: Vec<String> = r
+                    .drain_steps
+                    .iter()
+                    .map(|(step, s)| format!("{step} {:.0}%", s / spent * 100.0))
+                    .collect();
+                row(
+                    "Relay drain: where its passes spent their time".to_owned(),
+                    format!("{} of {spent:.2} s", split.join(", ")),
+                    "reported",
+                    true,
+                );
+            }
             row(
                 "Relay commit → ack, idle".to_owned(),
                 format!(
