@@ -19,11 +19,13 @@ RUN cargo chef prepare --recipe-path recipe.json
 FROM chef AS build
 SHELL ["/bin/bash", "-o", "pipefail", "-c"]
 COPY --from=plan /src/recipe.json recipe.json
-RUN cargo chef cook --release --recipe-path recipe.json -p order-service
+# Both services, in both Dockerfiles: the build stage is the same instructions in each, so the
+# second image's build reuses the first's layers instead of compiling everything again.
+RUN cargo chef cook --release --recipe-path recipe.json -p checkout-service -p order-service
 COPY . .
 # Queries are checked against each service's .sqlx/ data: the build needs no database.
 ENV SQLX_OFFLINE=true
-RUN cargo build --release --locked -p order-service \
+RUN cargo build --release --locked -p checkout-service -p order-service \
     && mkdir -p /runtime-libs \
     && cp "$(ldconfig -p | awk '/libz.so.1 / {print $NF; exit}')" /runtime-libs/
 

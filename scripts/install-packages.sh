@@ -3,7 +3,8 @@
 # librdkafka's build (cmake, a C++ compiler, the OpenSSL and curl headers), Redis, the
 # PostgreSQL server, a JDK for the Kafka broker, the clients the scripts call, openssl, which
 # makes the certificates of the TLS tests, and nginx, the edge of `make up`. With --browser,
-# also Chromium, which the browser tests drive (Playwright never downloads a browser here).
+# also Chromium, which the browser tests drive (Playwright never downloads a browser here);
+# with --cluster, Docker and the local cluster's node packages (scripts/cluster/up.sh).
 set -euo pipefail
 
 packages=(curl jq cmake g++ pkg-config libssl-dev libcurl4-openssl-dev redis-server
@@ -14,6 +15,9 @@ command -v java >/dev/null || packages+=(openjdk-17-jre-headless)
 command -v mvn >/dev/null || packages+=(maven)
 command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || packages+=(nginx)
 [ "${1:-}" = --browser ] && packages+=(chromium)
+# --cluster: Docker's engine and image tools, and what the local Kubernetes node runs on.
+[ "${1:-}" = --cluster ] && packages+=(docker.io docker-compose mmdebstrap containerd runc
+  containernetworking-plugins iptables conntrack nftables iproute2 gettext-base)
 missing=()
 for pkg in "${packages[@]}"; do
   # "installed" exactly: a package removed but not purged is still known to dpkg.
