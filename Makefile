@@ -3,7 +3,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 CARGO ?= cargo
 
-.PHONY: help up down test setup fmt lint lint-infra sqlx-check sqlx-prepare unit browser-test token logs dlq bench load load-smoke chaos fuzz-api
+.PHONY: help up down test setup fmt lint lint-infra sqlx-check sqlx-prepare unit browser-test token logs dlq bench load load-smoke chaos fuzz-api images cluster-up cluster-down cluster-test
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -54,6 +54,18 @@ load-smoke: ## Every k6 scenario in the smoke profile (CI runs it after make up)
 
 fuzz-api: ## schemathesis against both services' OpenAPI on their own instances: no 5xx, nothing undeclared (FUZZ_EXAMPLES, FUZZ_SEED; target/fuzz/)
 	@scripts/fuzz-api.sh
+
+images: ## Build the container images from docker/*.Dockerfile (and the stand-ins of bases no registry serves here)
+	@scripts/images.sh build
+
+cluster-up: ## A single-node Kubernetes built from source on this machine, as root; the kubectl context orderflow-local
+	@scripts/cluster/up.sh
+
+cluster-down: ## Stop the local cluster and remove its state (the built programs and images stay cached)
+	@scripts/cluster/down.sh
+
+cluster-test: ## The dev overlay on the current kubectl context: images, apply, waits, a checkout through the Ingress, policies, metrics
+	@scripts/cluster/test.sh
 
 fmt: ## Format the code
 	$(CARGO) fmt --all

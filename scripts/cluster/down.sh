@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Stops the local cluster that up.sh started and removes its state: its pods, processes, mounts,
+# network (the dummy interface, kube-proxy's and the policy engine's rules) and STATE. The
+# built programs and Docker's images stay in their caches for the next up.sh.
+set -euo pipefail
+cd "$(dirname "$0")"
+source ./env.sh
+
+# Every pod's processes first: a container outlives containerd in its shim.
+for group in /sys/fs/cgroup/*/kubepods; do
+  [ -d "$group" ] || continue
+  find "$group" -name cgroup.procs -exec cat {} + 2>/dev/null | xargs -r kill -9 2>/dev/null || true
+done
+for name in kube-proxy kubelet kube-scheduler kube-controller-manager kube-apiserver etcd containerd; do
+  pid=$(cat "$RUN/$name.pid" 2>/dev/null) || continue
+  kill "$pid" 2>/dev/null || continue
+  for _ in $(seq 20); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
+  kill -9 "$pid" 2>/dev/null || true
+done
+pkill -9 -f "containerd-shim-runc-v2 -namespace k8s.io -address $RUN/containerd.sock" 2>/dev/null || true
+
+# Mounts left under the kubelet's and containerd's folders, deepest first.
+for dir in "$STATE" "$RUN"; do
+  awk -v d="$dir" '$2 ~ "^"d { print $2 }' /proc/mounts | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
+done
+for group in /sys/fs/cgroup/*/kubepods; do
+  [ -d "$group" ] && find "$group" -depth -type d -exec rmdir {} + 2>/dev/null || true
+done
+
+if command -v kube-proxy >/dev/null; then kube-proxy --cleanup >/dev/null 2>&1 || true; fi
+nft list tables 2>/dev/null | awk '/kube-network-policies/ { print $2, $3 }' |
+  while read -r family table; do nft delete table "$family" "$table"; done
+for dir in -s -d; do iptables -D FORWARD "$dir" "$POD_CIDR" -j ACCEPT 2>/dev/null || true; done
+ip link del "$NODE_LINK" 2>/dev/null || true
+rm -rf "$STATE" "$RUN"
+KUBECONFIG=$USER_KUBECONFIG kubectl config delete-context orderflow-local >/dev/null 2>&1 || true
+echo "the local cluster is down"

@@ -1,0 +1,3 @@
+module local.orderflow/pause
+
+go 1.24.0
