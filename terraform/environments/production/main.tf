@@ -46,6 +46,8 @@ module "eks" {
   node_max    = var.node_max
   # Operators reach the private endpoint over the VPC; list CIDRs here to open a public one.
   public_access_cidrs = var.eks_public_access_cidrs
+  # Who may use the Kubernetes API at all (cluster admins, by EKS access entries).
+  operator_principal_arns = var.eks_operator_principal_arns
   # Spot capacity is for non-production only, whatever the variable says.
   spot_enabled = var.spot_enabled && var.environment != "production"
   # The postgres-bootstrap Job reads the master password RDS rotates, at every run, rather
@@ -107,6 +109,23 @@ module "msk" {
   client_security_group_id = module.eks.cluster_security_group_id
   kms_key_arn              = module.observability.kms_key_arn
   tags                     = local.tags
+}
+
+# The pipeline's plan and drift role: read everything, hold the state lock, read the values
+# of the secrets this environment manages (a plan refreshes them), and nothing more.
+module "plan_role" {
+  source            = "../../modules/plan-role"
+  name              = "${local.name}-terraform-plan"
+  github_repository = var.github_repository
+  state_bucket      = var.state_bucket
+  state_key         = var.state_key
+  secret_arns = concat(
+    values(module.rds.service_secret_arns),
+    [module.msk.scram_secret_arn, module.elasticache.auth_token_secret_arn],
+  )
+  secret_kms_key_arns = [module.observability.kms_key_arn, module.msk.scram_kms_key_arn]
+  region              = var.region
+  tags                = local.tags
 }
 
 module "budgets" {

@@ -8,6 +8,11 @@ output "ecr_registry" {
   value       = split("/", values(module.ecr.repository_urls)[0])[0]
 }
 
+output "terraform_plan_role_arn" {
+  description = "The plan and drift role of the pipeline: the repository variable AWS_TERRAFORM_PLAN_ROLE_ARN."
+  value       = module.plan_role.role_arn
+}
+
 output "eks_cluster_name" {
   description = "EKS cluster name (aws eks update-kubeconfig --name ...)."
   value       = module.eks.cluster_name

@@ -97,3 +97,27 @@ variable "kubernetes_namespace" {
   type        = string
   default     = "orderflow"
 }
+
+variable "eks_operator_principal_arns" {
+  description = "IAM roles (or users) of the operators: each gets an EKS access entry as cluster admin; nobody else can use the Kubernetes API. In the pipeline, the repository variable EKS_OPERATOR_PRINCIPAL_ARNS (a JSON list)."
+  type        = list(string)
+}
+
+variable "github_repository" {
+  description = "The GitHub repository (<owner>/<name>) whose pull requests and main branch the plan role trusts (the pipeline passes github.repository)."
+  type        = string
+}
+
+# The backend's bucket and key, again: a backend block cannot be read from the configuration.
+# scripts/lint-infra.sh fails when these differ from backend.hcl.
+variable "state_bucket" {
+  description = "S3 bucket of the state, as in backend.hcl (the plan role may write its lock file)."
+  type        = string
+  default     = "orderflow-terraform-state-production"
+}
+
+variable "state_key" {
+  description = "Key of the state, as in backend.hcl."
+  type        = string
+  default     = "orderflow/production/terraform.tfstate"
+}

@@ -1,4 +1,5 @@
-# One repository per service: immutable tags, scan on push, KMS encryption.
+# One repository per image (each service's and the storefront's): immutable tags, scan on
+# push, KMS encryption.
 resource "aws_ecr_repository" "service" {
   for_each             = toset(var.services)
   name                 = "${var.name}/${each.key}"

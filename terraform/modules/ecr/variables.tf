@@ -4,9 +4,9 @@ variable "name" {
 }
 
 variable "services" {
-  description = "Services that get a repository."
+  description = "Images that get a repository <name>/<image>: each service's, and the storefront's (web/ on nginx)."
   type        = list(string)
-  default     = ["checkout-service", "order-service"]
+  default     = ["checkout-service", "order-service", "storefront"]
 }
 
 variable "kms_key_arn" {

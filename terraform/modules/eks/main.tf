@@ -1,6 +1,7 @@
-# EKS with a private API endpoint, secrets encrypted with KMS, every control-plane log type,
-# one managed node group in the private subnets (no SSH) that the cluster autoscaler sizes,
-# and EKS Pod Identity for the pods that call AWS APIs.
+# EKS with a private API endpoint, access to the Kubernetes API by EKS access entries only,
+# secrets encrypted with KMS, every control-plane log type, one managed node group in the
+# private subnets (no SSH) that the cluster autoscaler sizes, and EKS Pod Identity for the
+# pods that call AWS APIs.
 resource "aws_iam_role" "cluster" {
   name = "${var.name}-eks-cluster"
   assume_role_policy = jsonencode({
@@ -28,6 +29,13 @@ resource "aws_eks_cluster" "this" {
     endpoint_public_access  = length(var.public_access_cidrs) > 0
     public_access_cidrs     = length(var.public_access_cidrs) > 0 ? var.public_access_cidrs : null
   }
+  # Who may use the Kubernetes API is in access entries (below), not in the aws-auth
+  # ConfigMap. Whoever created the cluster gets no entry: that is the pipeline's apply role,
+  # which talks to the AWS API only; the operators are listed (operator_principal_arns).
+  access_config {
+    authentication_mode                         = "API"
+    bootstrap_cluster_creator_admin_permissions = false
+  }
   encryption_config {
     resources = ["secrets"]
     provider {
@@ -37,6 +45,28 @@ resource "aws_eks_cluster" "this" {
   enabled_cluster_log_types = ["api", "audit", "authenticator", "controllerManager", "scheduler"]
   tags                      = var.tags
   depends_on                = [aws_iam_role_policy_attachment.cluster]
+}
+
+# The operators: each listed IAM role or user is a cluster administrator, which every step of
+# docs/operations/kubernetes.md (Setting it up) needs: it installs Argo CD and Gatekeeper
+# (cluster-wide objects, CRDs), creates the namespace, its Secrets and ConfigMaps, and applies
+# the Applications. The node group's role gets its own entry from EKS.
+resource "aws_eks_access_entry" "operator" {
+  for_each      = toset(var.operator_principal_arns)
+  cluster_name  = aws_eks_cluster.this.name
+  principal_arn = each.value
+  type          = "STANDARD"
+  tags          = var.tags
+}
+
+resource "aws_eks_access_policy_association" "operator" {
+  for_each      = aws_eks_access_entry.operator
+  cluster_name  = aws_eks_cluster.this.name
+  principal_arn = each.value.principal_arn
+  policy_arn    = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
+  access_scope {
+    type = "cluster"
+  }
 }
 
 resource "aws_iam_role" "node" {

@@ -17,3 +17,8 @@ output "pod_identity_role_arns" {
   description = "IAM role of each Pod Identity association (the cluster autoscaler's included)."
   value       = { for key, role in aws_iam_role.pod : key => role.arn }
 }
+
+output "operator_principal_arns" {
+  description = "The IAM principals with a cluster-admin access entry."
+  value       = [for entry in aws_eks_access_entry.operator : entry.principal_arn]
+}

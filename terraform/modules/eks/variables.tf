@@ -4,9 +4,9 @@ variable "name" {
 }
 
 variable "kubernetes_version" {
-  description = "Kubernetes version of the control plane (the manifests are validated against 1.31)."
+  description = "Kubernetes version of the control plane: 1.34, in standard support, the version the manifests are validated against (scripts/lint-infra.sh) and the local cluster runs."
   type        = string
-  default     = "1.31"
+  default     = "1.34"
   validation {
     condition     = can(regex("^1\\.(3[0-9])$", var.kubernetes_version))
     error_message = "kubernetes_version must be 1.30 or later (native preStop sleep)."
@@ -97,4 +97,13 @@ variable "pod_identities" {
     policy_json     = string
   }))
   default = {}
+}
+
+variable "operator_principal_arns" {
+  description = "IAM roles (or users) of the operators, each given an EKS access entry with AmazonEKSClusterAdminPolicy; nobody else can use the Kubernetes API."
+  type        = list(string)
+  validation {
+    condition     = length(var.operator_principal_arns) > 0 && alltrue([for arn in var.operator_principal_arns : can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:(role|user)/.+$", arn))])
+    error_message = "operator_principal_arns must list at least one IAM role or user ARN (arn:aws:iam::<account>:role/<name>)."
+  }
 }
