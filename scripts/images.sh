@@ -14,8 +14,17 @@ export DOCKER_BUILDKIT=0
 STAND_IN_LABEL=org.orderflow.stand-in
 SUITE=bookworm
 
-# recipe BUILDER: what a stand-in is made from (its builder's code and the stand-in files).
-recipe() { { declare -f "$1" debian_image; cat docker/stand-ins/*; } | sha256sum | cut -c1-16; }
+# recipe BUILDER: what a stand-in is made from: its builder's code and the stand-in files it names.
+recipe() {
+  local code f
+  code=$(declare -f "$1" debian_image)
+  {
+    echo "$code"
+    for f in docker/stand-ins/*; do
+      [[ "$code" == *"/${f##*/}"* ]] && cat "$f"
+    done
+  } | sha256sum | cut -c1-16
+}
 
 # present NAME BUILDER: the image exists, pulled, or built from BUILDER's current recipe.
 present() {
@@ -37,7 +46,7 @@ debian_image() {
   local name=$1 variant=$2 packages=$3 hook=$4 rootfs=orderflow-stand-in-rootfs:latest
   shift 4
   echo "building the stand-in $name (mmdebstrap, Debian $SUITE)"
-  mmdebstrap --quiet --variant="$variant" --include="$packages" \
+  mmdebstrap --quiet --variant="$variant" ${packages:+--include="$packages"} \
     --aptopt='APT::Install-Recommends "false"' \
     --customize-hook="$hook" \
     --customize-hook='rm -rf "$1"/var/lib/apt/lists/* "$1"/var/cache/apt/* "$1"/usr/share/doc/* "$1"/usr/share/man/*' \
@@ -50,6 +59,8 @@ debian_image() {
 # Reads the stand-in files from the hook: mmdebstrap runs hooks from this folder.
 STAND_INS=$PWD/docker/stand-ins
 
+# The build image trusts the CA certificates this machine added to Debian's (a network that
+# inspects TLS has one), so cargo reaches crates.io from inside the build as it does here.
 rust_base() {
   local toolchain
   toolchain=$(rustc --print sysroot)
@@ -57,7 +68,9 @@ rust_base() {
     ca-certificates,curl,git,gcc,g++,make,libc6-dev,pkg-config,file,patch,xz-utils,libssl-dev,zlib1g-dev \
     "set -e; t=\"\$1/usr/local/rustup/toolchains/1.95.0-x86_64-unknown-linux-gnu\"; mkdir -p \"\$t\" \"\$1/usr/local/cargo/bin\"
      cp -a '$toolchain'/bin '$toolchain'/lib '$toolchain'/libexec \"\$t\"/
-     for b in \"\$t\"/bin/*; do ln -s \"/usr/local/rustup/toolchains/1.95.0-x86_64-unknown-linux-gnu/bin/\${b##*/}\" \"\$1/usr/local/cargo/bin/\"; done" \
+     for b in \"\$t\"/bin/*; do ln -s \"/usr/local/rustup/toolchains/1.95.0-x86_64-unknown-linux-gnu/bin/\${b##*/}\" \"\$1/usr/local/cargo/bin/\"; done
+     cp /usr/local/share/ca-certificates/*.crt \"\$1/usr/local/share/ca-certificates/\" 2>/dev/null || true
+     chroot \"\$1\" update-ca-certificates >/dev/null" \
     'ENV RUSTUP_HOME=/usr/local/rustup' 'ENV CARGO_HOME=/usr/local/cargo' \
     'ENV PATH=/usr/local/cargo/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
     'ENV RUST_VERSION=1.95.0' 'CMD ["bash"]'
@@ -115,15 +128,36 @@ redis_base() {
   docker tag redis:7.4.1-bookworm redis:7.4-bookworm
 }
 
+# kafka-tools (kafka-topics.sh's TopicCommand) and what it needs beside the broker's jars, from
+# Maven Central into the cache, once.
+kafka_tools() {
+  local dir=${XDG_CACHE_HOME:-$HOME/.cache}/orderflow/kafka-tools-4.1.1 work
+  if [ ! -e "$dir/kafka-tools-4.1.1.jar" ]; then
+    work=$(mktemp -d)
+    printf '%s' '<project xmlns="http://maven.apache.org/POM/4.0.0"><modelVersion>4.0.0</modelVersion>
+      <groupId>local.orderflow</groupId><artifactId>kafka-tools</artifactId><version>1</version>
+      <packaging>pom</packaging><dependencies><dependency><groupId>org.apache.kafka</groupId>
+      <artifactId>kafka-tools</artifactId><version>4.1.1</version></dependency></dependencies>
+      </project>' >"$work/pom.xml"
+    mvn -q -B -f "$work/pom.xml" dependency:copy-dependencies -DincludeScope=runtime \
+      -DoutputDirectory="$work/libs" >&2
+    rm -rf "$dir" && mv "$work/libs" "$dir" && rm -rf "$work"
+  fi
+  echo "$dir"
+}
+
 kafka_base() {
-  local libs
+  local libs tools
   scripts/kafka.sh install
   libs=${KAFKA_LIBS:-${XDG_CACHE_HOME:-$HOME/.cache}/orderflow/kafka-4.1.1}
+  tools=$(kafka_tools)
   debian_image apache/kafka:4.1.1 apt openjdk-17-jre-headless \
-    "set -e; r=\"\$1\"; mkdir -p \"\$r/opt/kafka/libs\" \"\$r/opt/kafka/defaults\" \"\$r/opt/kafka/config\" \"\$r/opt/kafka/logs\" \"\$r/etc/kafka/docker\"
+    "set -e; r=\"\$1\"; mkdir -p \"\$r/opt/kafka/libs\" \"\$r/opt/kafka/bin\" \"\$r/opt/kafka/defaults\" \"\$r/opt/kafka/config\" \"\$r/opt/kafka/logs\" \"\$r/etc/kafka/docker\"
      cp '$libs'/*.jar \"\$r/opt/kafka/libs/\"
+     cp -n '$tools'/*.jar \"\$r/opt/kafka/libs/\"
      cp '$STAND_INS/kafka-log4j2.properties' \"\$r/opt/kafka/defaults/log4j2.properties\"
      install -m 0755 '$STAND_INS/kafka-run.sh' \"\$r/etc/kafka/docker/run\"
+     install -m 0755 '$STAND_INS/kafka-topics.sh' \"\$r/opt/kafka/bin/kafka-topics.sh\"
      chroot \"\$r\" useradd --uid 1000 --home-dir /home/appuser --create-home --shell /bin/bash appuser
      chmod 777 \"\$r/opt/kafka/config\" \"\$r/opt/kafka/logs\"" \
     'USER appuser' 'EXPOSE 9092' 'CMD ["/etc/kafka/docker/run"]'
@@ -131,7 +165,7 @@ kafka_base() {
 
 # debian:bookworm-slim: the local cluster's storage helper runs its shell scripts in it.
 slim_base() {
-  debian_image debian:bookworm-slim minbase "" ":" 'CMD ["bash"]'
+  debian_image debian:bookworm-slim minbase "" true 'CMD ["bash"]'
 }
 
 bases() {

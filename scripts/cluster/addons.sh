@@ -3,7 +3,7 @@
 #   addons.sh images   the sandbox image and an image per add-on, each its one program from
 #                      build.sh on an empty root (CA certificates, a nonroot account), imported
 #                      into the cluster's containerd under orderflow.local/NAME:VERSION
-#   addons.sh apply    CoreDNS, metrics-server, kube-network-policies, local-path-provisioner
+#   addons.sh apply    CoreDNS, metrics-server, kube-router (policies), local-path-provisioner
 #                      and Traefik (addons/*.yaml), then waits until each is available
 #   addons.sh load IMAGE...  copies images from Docker into the cluster's containerd
 set -euo pipefail
@@ -35,13 +35,25 @@ images() {
   image pause pause "$PAUSE_IMAGE"
   image coredns coredns "orderflow.local/coredns:$COREDNS_VERSION"
   image metrics-server metrics-server "orderflow.local/metrics-server:$METRICS_SERVER_VERSION"
-  image kube-network-policies kube-network-policies \
-    "orderflow.local/kube-network-policies:$KUBE_NETWORK_POLICIES_VERSION"
+  router_image
   image local-path-provisioner local-path-provisioner \
     "orderflow.local/local-path-provisioner:$LOCAL_PATH_PROVISIONER_VERSION"
   image traefik traefik "orderflow.local/traefik:$TRAEFIK_VERSION"
   # The provisioner's helper pod makes and removes the volumes' folders with a shell.
   load debian:bookworm-slim
+}
+
+# kube-router runs iptables and ipset: its image is Debian's minbase with those, and the program.
+router_image() {
+  local tag=orderflow.local/kube-router:$KUBE_ROUTER_VERSION
+  ctr_ images ls -q | grep -qxF "$tag" && return 0
+  if ! docker image inspect "$tag" >/dev/null 2>&1; then
+    mmdebstrap --quiet --variant=minbase --include=iptables,ipset,conntrack \
+      --customize-hook="install -m 0755 '$CLUSTER_CACHE/bin/kube-router' \"\$1/usr/local/bin/\"" \
+      --customize-hook='rm -rf "$1"/var/lib/apt/lists/* "$1"/var/cache/apt/*' \
+      bookworm - | docker import --change 'ENTRYPOINT ["/usr/local/bin/kube-router"]' - "$tag" >/dev/null
+  fi
+  docker save "$tag" | ctr_ images import - >/dev/null
 }
 
 load() {
@@ -53,14 +65,14 @@ load() {
 }
 
 apply() {
-  export COREDNS_VERSION METRICS_SERVER_VERSION KUBE_NETWORK_POLICIES_VERSION \
+  export COREDNS_VERSION METRICS_SERVER_VERSION KUBE_ROUTER_VERSION \
     LOCAL_PATH_PROVISIONER_VERSION TRAEFIK_VERSION DNS_SERVICE_IP INGRESS_PORT STATE
-  local vars='$COREDNS_VERSION $METRICS_SERVER_VERSION $KUBE_NETWORK_POLICIES_VERSION
+  local vars='$COREDNS_VERSION $METRICS_SERVER_VERSION $KUBE_ROUTER_VERSION
     $LOCAL_PATH_PROVISIONER_VERSION $TRAEFIK_VERSION $DNS_SERVICE_IP $INGRESS_PORT $STATE'
   local f
   for f in addons/*.yaml; do envsubst "$vars" <"$f"; echo ---; done | kubectl apply -f - >/dev/null
   kubectl -n kube-system rollout status deployment/coredns --timeout=180s
-  kubectl -n kube-system rollout status daemonset/kube-network-policies --timeout=180s
+  kubectl -n kube-system rollout status daemonset/kube-router --timeout=180s
   kubectl -n kube-system rollout status deployment/metrics-server --timeout=180s
   kubectl -n local-path-storage rollout status deployment/local-path-provisioner --timeout=180s
   kubectl -n traefik rollout status deployment/traefik --timeout=180s

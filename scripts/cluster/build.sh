@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the local cluster's programs from the Go module proxy, once, into the cache folder:
 # Kubernetes (control plane, kubelet, kube-proxy, kubectl) and etcd, CoreDNS, metrics-server,
-# kube-network-policies, local-path-provisioner and Traefik, and the pods' sandbox program. Each component is a wrapper module
+# kube-router, local-path-provisioner and Traefik, and the pods' sandbox program. Each component is a wrapper module
 # of its own under $CLUSTER_CACHE/src; a binary is rebuilt only when its version in
 # versions.env changes (the stamp beside it records what it was built from).
 #   scripts/cluster/build.sh            build what is missing
@@ -131,8 +131,8 @@ kubernetes
 coredns
 go_program metrics-server sigs.k8s.io/metrics-server "$METRICS_SERVER_VERSION" \
   sigs.k8s.io/metrics-server/cmd/metrics-server
-go_program kube-network-policies sigs.k8s.io/kube-network-policies \
-  "$KUBE_NETWORK_POLICIES_VERSION" sigs.k8s.io/kube-network-policies/cmd
+go_program kube-router github.com/cloudnativelabs/kube-router/v2 "$KUBE_ROUTER_VERSION" \
+  github.com/cloudnativelabs/kube-router/v2/cmd/kube-router
 go_program local-path-provisioner github.com/rancher/local-path-provisioner \
   "$LOCAL_PATH_PROVISIONER_VERSION" github.com/rancher/local-path-provisioner
 # Traefik's own go.mod replaces three modules with its forks; a replace binds only the main

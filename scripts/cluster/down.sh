@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Stops the local cluster that up.sh started and removes its state: its pods, processes, mounts,
-# network (the dummy interface, kube-proxy's and the policy engine's rules) and STATE. The
+# network (the node interface, kube-proxy's and the policy engine's rules) and STATE. The
 # built programs and Docker's images stay in their caches for the next up.sh.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -28,8 +28,8 @@ for group in /sys/fs/cgroup/*/kubepods; do
 done
 
 if command -v kube-proxy >/dev/null; then kube-proxy --cleanup >/dev/null 2>&1 || true; fi
-nft list tables 2>/dev/null | awk '/kube-network-policies/ { print $2, $3 }' |
-  while read -r family table; do nft delete table "$family" "$table"; done
+# kube-router's chains and ipsets (its pods are gone, so nothing puts them back).
+if command -v kube-router >/dev/null; then kube-router --cleanup-config >/dev/null 2>&1 || true; fi
 for dir in -s -d; do iptables -D FORWARD "$dir" "$POD_CIDR" -j ACCEPT 2>/dev/null || true; done
 ip link del "$NODE_LINK" 2>/dev/null || true
 rm -rf "$STATE" "$RUN"

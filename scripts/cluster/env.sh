@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# shellcheck disable=SC2034  # sourced: every name here is read by the script that sources it
 # The local cluster's names, addresses and folders, read by every scripts/cluster/ script.
 # shellcheck source=scripts/cluster/versions.env
 source "$(dirname "${BASH_SOURCE[0]}")/versions.env"

@@ -15,15 +15,17 @@ fail() { echo "netpol-check.sh: FAIL: $*" >&2; exit 1; }
 # probe NAMESPACE NAME ADDRESS PORT: "open" or "closed", from a pod in NAMESPACE.
 probe() {
   local overrides
-  overrides=$(jq -nc --arg image "$image" --arg cmd "timeout 5 bash -c 'exec 3<>/dev/tcp/$3/$4' && echo open || echo closed" '{
+  overrides=$(jq -nc --arg image "$image" --arg cmd "timeout 5 bash -c 'exec 3<>/dev/tcp/$3/$4' 2>/dev/null && echo open || echo closed" '{
     spec: {
       restartPolicy: "Never", automountServiceAccountToken: false,
       securityContext: {runAsNonRoot: true, runAsUser: 10001, seccompProfile: {type: "RuntimeDefault"}},
       containers: [{name: "probe", image: $image, imagePullPolicy: "IfNotPresent",
         command: ["bash", "-c", $cmd],
         securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: ["ALL"]}}}]}}')
-  kubectl -n "$1" run "$2" --image="$image" --restart=Never --quiet --rm -i \
-    --overrides="$overrides" --pod-running-timeout=2m 2>/dev/null | tail -n1
+  kubectl -n "$1" run "$2" --image="$image" --restart=Never --overrides="$overrides" >/dev/null
+  kubectl -n "$1" wait --for=jsonpath='{.status.phase}'=Succeeded "pod/$2" --timeout=2m >/dev/null
+  kubectl -n "$1" logs "$2" | tail -n1
+  kubectl -n "$1" delete pod "$2" --wait=false >/dev/null
 }
 
 kubectl create namespace "$probe_ns" --dry-run=client -o yaml | kubectl apply -f - >/dev/null

@@ -4,7 +4,8 @@
 # containerd, or kind's nodes), the overlay is applied as docs/operations/kind.md says, then:
 # every Deployment available and every Job complete, the stores ready before the Jobs ended;
 # Pod Security's restricted level enforced; a checkout through the Ingress completes; the
-# NetworkPolicies enforced; kubectl top and the HPAs' metrics answer. A report of the times,
+# NetworkPolicies enforced; a rollout restart of each service under k6 load loses no checkout;
+# kubectl top and the HPAs' metrics answer. A report of the times,
 # the pods' start-to-ready and the services' memory is written to target/cluster/report.md.
 #   INGRESS_URL   where the Ingress answers (default: the local cluster's http://127.0.0.1:30080)
 set -euo pipefail
@@ -80,6 +81,9 @@ step "a checkout through the Ingress"
 
 scripts/cluster/netpol-check.sh "$NS" "${images[@]}"
 step "NetworkPolicies enforced"
+
+scripts/cluster/rollout-under-load.sh "$NS" "$INGRESS_URL"
+step "rollout restart of both services under k6 load"
 
 # Resource metrics: kubectl top, and each HPA reading its CPU.
 for _ in $(seq 60); do

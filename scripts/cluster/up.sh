@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # A single-node Kubernetes on this machine, from source (docs/operations/local-cluster.md):
 # etcd and the control plane, a kubelet on a containerd of its own with CNI, kube-proxy, and as
-# pods CoreDNS, metrics-server, kube-network-policies (NetworkPolicy enforcement), the
+# pods CoreDNS, metrics-server, kube-router's firewall (NetworkPolicy enforcement), the
 # local-path storage class and Traefik (the Ingress, on 127.0.0.1:30080). Installs its Debian
 # packages and builds its programs first (once). Makes the kubectl context orderflow-local the
 # current one. Run as root. scripts/cluster/down.sh stops it and removes its state.
@@ -18,6 +18,9 @@ if [ -S "$RUN/containerd.sock" ] && kubectl get --raw /readyz >/dev/null 2>&1; t
   echo "the local cluster is already up (scripts/cluster/down.sh stops it)"
   exit 0
 fi
+# Whatever an earlier run left (processes ended from outside, mounts, rules, state) goes first:
+# a cluster always starts empty.
+./down.sh >/dev/null
 mkdir -p "$STATE/logs" "$STATE/pki" "$RUN"
 started=$(date +%s)
 
@@ -42,16 +45,17 @@ wait_for() {
 }
 
 network() {
-  # The node's address: on a dummy interface of the cluster's own, so nothing of it is on the
+  # The node's address: on an interface of the cluster's own (a bridge with no ports: this
+  # kernel has no dummy interfaces), so nothing of it is on the
   # machine's network and the API server can advertise it to pods (not 127.0.0.1, which the
   # kubernetes Service refuses as an endpoint).
-  ip link show "$NODE_LINK" >/dev/null 2>&1 || ip link add "$NODE_LINK" type dummy
+  ip link show "$NODE_LINK" >/dev/null 2>&1 || ip link add "$NODE_LINK" type bridge
   ip addr replace "$NODE_IP/32" dev "$NODE_LINK"
   ip link set "$NODE_LINK" up
   sysctl -qw net.ipv4.ip_forward=1
   # Docker's FORWARD policy is DROP; the pods' traffic is routed through this host (ptp), so
-  # accept it here. NetworkPolicies still apply: kube-network-policies judges in a table of
-  # its own, and a drop there wins over an accept here.
+  # accept it here. NetworkPolicies still apply: kube-router puts its chains first in FORWARD
+  # and keeps them there, so its verdict comes before this accept.
   for dir in -s -d; do
     iptables -C FORWARD "$dir" "$POD_CIDR" -j ACCEPT 2>/dev/null ||
       iptables -I FORWARD "$dir" "$POD_CIDR" -j ACCEPT
@@ -242,6 +246,7 @@ YAML
     --cert-dir="$STATE/kubelet-pki"
   start kube-proxy kube-proxy --kubeconfig="$STATE/kube-proxy.kubeconfig" \
     --hostname-override="$NODE_NAME" --cluster-cidr="$POD_CIDR" --proxy-mode=iptables \
+    --nodeport-addresses="127.0.0.1/32,$NODE_IP/32" \
     --bind-address=127.0.0.1 --metrics-bind-address=127.0.0.1:10249 \
     --healthz-bind-address=127.0.0.1:10256
   wait_for "the node $NODE_NAME" 120 kubectl get node "$NODE_NAME"
@@ -252,7 +257,6 @@ network
 pki
 for c in admin controller-manager scheduler kubelet kube-proxy; do kubeconfig "$c"; done
 # The admin's context in the user's kubeconfig, made the current one.
-export -n KUBECONFIG
 k() { KUBECONFIG=$USER_KUBECONFIG kubectl "$@"; }
 mkdir -p "$(dirname "$USER_KUBECONFIG")"
 k config set-cluster orderflow-local --server="https://$NODE_IP:6443" \
