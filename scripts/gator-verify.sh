@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # gator verify of kubernetes/policies/tests/suite.yaml: Gatekeeper's own engine, on the same
 # ConstraintTemplates, Constraints and fixtures that policy-check reads. gator takes one object
-# per file, so the policy files (a template and its Constraint) and the fixtures (several
-# objects each) are cut into one file per object beside a copy of the suite. Then each
+# per file, at the path the suite names, so each template and Constraint is copied under its
+# object's name (templates/<template>, constraints/<constraint>) and the fixtures (several
+# objects each) are cut into one file per object, beside a copy of the suite. Then each
 # template in turn is replaced by one that denies nothing, and the suite must fail: a
 # policy that stopped denying, or a suite gator skipped unread, does not pass.
 set -euo pipefail
@@ -26,15 +27,16 @@ def write(folder, doc, seen):
     (tree / folder / f"{name}.yaml").write_text(yaml.safe_dump(doc, sort_keys=False))
 
 seen, templates, fixtures = set(), [], {}
-for path in sorted(policies.glob("*.yaml")):
-    if path.stem == "kustomization":
-        continue
-    for doc in yaml.safe_load_all(path.read_text()):
-        group = doc["apiVersion"].split("/")[0]
-        folder = {"templates.gatekeeper.sh": "templates", "constraints.gatekeeper.sh": "constraints"}[group]
-        if folder == "templates":
-            templates.append(doc["metadata"]["name"])
-        write(folder, doc, seen)
+for folder in ("templates", "constraints"):
+    for path in sorted((policies / folder).glob("*.yaml")):
+        if path.stem == "kustomization":
+            continue
+        for doc in yaml.safe_load_all(path.read_text()):
+            if doc["apiVersion"].split("/")[0] != f"{folder}.gatekeeper.sh":
+                sys.exit(f"{path}: a {doc['kind']} among the {folder}")
+            if folder == "templates":
+                templates.append(doc["metadata"]["name"])
+            write(folder, doc, seen)
 for path in sorted((policies / "fixtures").glob("*.yaml")):
     docs = [d for d in yaml.safe_load_all(path.read_text()) if d]
     fixtures[path.stem] = [d["metadata"]["name"] for d in docs]

@@ -56,26 +56,26 @@ pub struct Policies {
 }
 
 impl Policies {
-    /// Loads every `*.yaml` directly in `dir` (not its sub-folders, where the fixtures live),
-    /// skipping `kustomization.yaml`.
+    /// Loads every `*.yaml` of `dir/templates` and `dir/constraints` (not `kustomization.yaml`):
+    /// the two folders are applied one after the other, because a Constraint's kind exists only
+    /// once Gatekeeper has made it from its template, so each must hold only its own kind of
+    /// object.
     pub fn load(dir: &Path) -> anyhow::Result<Self> {
         let mut documents = Vec::new();
-        let mut paths: Vec<_> = std::fs::read_dir(dir)
-            .with_context(|| format!("reading {}", dir.display()))?
-            .map(|entry| entry.map(|e| e.path()))
-            .collect::<Result<_, _>>()?;
-        paths.sort();
-        for path in paths {
-            let is_yaml = path.extension().is_some_and(|e| e == "yaml" || e == "yml");
-            let is_kustomization = path
-                .file_stem()
-                .is_some_and(|s| s.eq_ignore_ascii_case("kustomization"));
-            if path.is_file() && is_yaml && !is_kustomization {
-                let text = std::fs::read_to_string(&path)
-                    .with_context(|| format!("reading {}", path.display()))?;
-                documents.extend(
-                    read_documents(&text).with_context(|| format!("parsing {}", path.display()))?,
-                );
+        for (folder, group) in [
+            ("templates", "templates.gatekeeper.sh"),
+            ("constraints", "constraints.gatekeeper.sh"),
+        ] {
+            for document in read_folder(&dir.join(folder))? {
+                let api_version = document["apiVersion"].as_str().unwrap_or_default();
+                if api_version.split_once('/').map(|(g, _)| g) != Some(group) {
+                    bail!(
+                        "{}/{folder} holds {}, which is no {group} object",
+                        dir.display(),
+                        describe(&document)
+                    );
+                }
+                documents.push(document);
             }
         }
         Self::from_documents(&documents)
@@ -143,6 +143,31 @@ impl Policies {
         }
         Ok(violations)
     }
+}
+
+/// Every document of the `*.yaml` files directly in `dir`, in name order, leaving out
+/// `kustomization.yaml`.
+fn read_folder(dir: &Path) -> anyhow::Result<Vec<Value>> {
+    let mut paths: Vec<_> = std::fs::read_dir(dir)
+        .with_context(|| format!("reading {}", dir.display()))?
+        .map(|entry| entry.map(|e| e.path()))
+        .collect::<Result<_, _>>()?;
+    paths.sort();
+    let mut documents = Vec::new();
+    for path in paths {
+        let is_yaml = path.extension().is_some_and(|e| e == "yaml" || e == "yml");
+        let is_kustomization = path
+            .file_stem()
+            .is_some_and(|s| s.eq_ignore_ascii_case("kustomization"));
+        if path.is_file() && is_yaml && !is_kustomization {
+            let text = std::fs::read_to_string(&path)
+                .with_context(|| format!("reading {}", path.display()))?;
+            documents.extend(
+                read_documents(&text).with_context(|| format!("parsing {}", path.display()))?,
+            );
+        }
+    }
+    Ok(documents)
 }
 
 /// Gatekeeper's input document for one object under admission.

@@ -7,8 +7,8 @@ use policy_check::{Policies, read_documents};
 
 const USAGE: &str = "usage: policy-check [--policies <dir>] <manifests.yaml | ->...
 
-Evaluates the Gatekeeper ConstraintTemplates and Constraints in <dir> (default
-kubernetes/policies) against every object of the manifests (`-` reads standard input, e.g.
+Evaluates the Gatekeeper ConstraintTemplates of <dir>/templates and the Constraints of
+<dir>/constraints (default kubernetes/policies) against every object of the manifests (`-` reads standard input, e.g.
 `kubectl kustomize kubernetes/overlays/production | policy-check -`). Exits 1 when an object
 violates a constraint, listing each violation.";
 

@@ -108,11 +108,34 @@ spec: {match: {kinds: [{apiGroups: [apps], kinds: [Deployment]}]}}
 }
 
 #[test]
+fn a_constraint_among_the_templates_is_an_error() {
+    let dir = std::env::temp_dir().join(format!("policy-check-{}", std::process::id()));
+    for folder in ["templates", "constraints"] {
+        std::fs::create_dir_all(dir.join(folder)).expect("folder");
+    }
+    let constraint = kubernetes().join("policies/constraints/image-tags.yaml");
+    std::fs::copy(constraint, dir.join("templates/image-tags.yaml")).expect("copy");
+
+    let error = Policies::load(&dir).expect_err("rejected");
+
+    std::fs::remove_dir_all(&dir).expect("clean up");
+    assert!(
+        error.to_string().contains("templates.gatekeeper.sh"),
+        "{error}"
+    );
+}
+
+#[test]
 fn a_parameter_the_template_does_not_declare_is_an_error() {
-    let mut documents = read_documents(
-        &std::fs::read_to_string(kubernetes().join("policies/image-tags.yaml")).expect("file"),
-    )
-    .expect("YAML");
+    let mut documents = Vec::new();
+    for folder in ["templates", "constraints"] {
+        let path = kubernetes()
+            .join("policies")
+            .join(folder)
+            .join("image-tags.yaml");
+        let text = std::fs::read_to_string(path).expect("file");
+        documents.extend(read_documents(&text).expect("YAML"));
+    }
     documents[1]["spec"]["parameters"]["allowedTags"] = serde_json::json!(["v1"]);
 
     let error = Policies::from_documents(&documents).expect_err("rejected");
