@@ -15,8 +15,9 @@ docker-compose -f docker-compose.yml config -q
 echo "check-jsonschema: docker-compose.yml against the Compose Specification"
 "$bin/check-jsonschema" --builtin-schema vendor.compose-spec docker-compose.yml
 
-# The Kubernetes version the manifests target.
-K8S_VERSION=1.31.0
+# The Kubernetes version the manifests target: EKS's (terraform/modules/eks, kubernetes_version)
+# and the local cluster's; infra-consistency.py below fails when they part.
+K8S_VERSION=1.34.0
 for overlay in kubernetes/overlays/*/; do
   rendered=$(mktemp)
   echo "kubectl kustomize + kubernetes-validate --strict ($K8S_VERSION): $overlay"
@@ -25,8 +26,15 @@ for overlay in kubernetes/overlays/*/; do
   rm -f "$rendered"
 done
 
+# The templates and the Constraints are two kustomizations, applied in that order
+# (scripts/apply-policies.sh); gator and Gatekeeper receive both.
+render_policies() {
+  kubectl kustomize kubernetes/policies/templates
+  echo ---
+  kubectl kustomize kubernetes/policies/constraints
+}
 echo "policy-check: the Gatekeeper policies (kubernetes/policies) against every rendered overlay"
-kubectl kustomize kubernetes/policies >/dev/null
+render_policies >/dev/null
 rendered=$(mktemp -d)
 for overlay in kubernetes/overlays/*/; do kubectl kustomize "$overlay" >"$rendered/$(basename "$overlay").yaml"; done
 cargo run -q -p policy-check -- --policies kubernetes/policies "$rendered"/*.yaml
@@ -38,7 +46,7 @@ scripts/gator-verify.sh
 # file left out of kustomization.yaml would let its fixture through here.
 echo "gator test: the policies as kustomize renders them, on every rendered overlay (no violation) and the fixtures"
 policies=$(mktemp --suffix=.yaml)
-kubectl kustomize kubernetes/policies >"$policies"
+render_policies >"$policies"
 for overlay in "$rendered"/*.yaml; do
   "$bin/gator" test -f "$policies" -f "$overlay" && echo "$(basename "$overlay"): no violation"
 done
@@ -81,6 +89,27 @@ rm -rf "$rendered"
 echo "chaos experiments: kustomize build, and each against kubernetes/chaos/chaos-mesh.schema.json"
 kubectl kustomize kubernetes/chaos >/dev/null
 "$bin/check-jsonschema" --schemafile kubernetes/chaos/chaos-mesh.schema.json kubernetes/chaos/experiments/*.yaml
+
+# The committed Applications name no repository, so the API server refuses them as they are
+# (the CRD requires spec.source.repoURL); scripts/argocd-app.sh must add the one it is given,
+# and refuse the old placeholder.
+echo "Argo CD Applications: no repoURL committed; scripts/argocd-app.sh sets the one it is given"
+for overlay in dev production; do
+  app=kubernetes/argocd/orderflow-$overlay.yaml
+  if grep -q '^ *repoURL:' "$app"; then echo "$app names a repository: apply it with scripts/argocd-app.sh" >&2; exit 1; fi
+  url=https://github.com/orderflow-check/orderflow.git
+  scripts/argocd-app.sh "$overlay" "$url" | "$bin/python" -c '
+import sys, yaml
+app = yaml.safe_load(sys.stdin)
+if app["spec"]["source"].get("repoURL") != sys.argv[1]:
+    sys.exit(f"scripts/argocd-app.sh {sys.argv[2]}: spec.source.repoURL is not {sys.argv[1]}")' "$url" "$overlay"
+  if scripts/argocd-app.sh "$overlay" https://git.example.com/orderflow/orderflow.git >/dev/null 2>&1; then
+    echo "scripts/argocd-app.sh accepted the placeholder repository" >&2; exit 1
+  fi
+done
+
+echo "infra-consistency: images, ECR, workflows, promotion, kind; Kubernetes versions; EKS access; plan role; chaos targets"
+"$bin/python" scripts/infra-consistency.py "$K8S_VERSION"
 
 echo "GitHub workflows: check-jsonschema (vendor.github-workflows) and zizmor --offline"
 "$bin/check-jsonschema" --builtin-schema vendor.github-workflows .github/workflows/*.yml

@@ -7,9 +7,21 @@
 //! - every Job pod has egress under a default deny: some policy of an earlier wave selects
 //!   it and allows egress;
 //! - every Secret key a workload reads is documented (the operations guide's table of
-//!   Secrets names each `secret`/`key` pair).
+//!   Secrets names each `secret`/`key` pair);
+//! - no Job's pods are counted among a workload's ([`job_pods`]);
+//! - a Deployment that fetches an identity provider's JWKS may reach it ([`jwks`]);
+//! - no Ingress path carries the operator paths ([`ingress`]);
+//! - no data directory is a volume's root ([`volumes`]).
 
 use serde_json::Value;
+
+mod ingress;
+mod job_pods;
+mod jwks;
+mod selector;
+mod volumes;
+
+use selector::matches;
 
 fn kind(object: &Value) -> &str {
     object["kind"].as_str().unwrap_or_default()
@@ -17,6 +29,14 @@ fn kind(object: &Value) -> &str {
 
 fn name(object: &Value) -> &str {
     object["metadata"]["name"].as_str().unwrap_or_default()
+}
+
+/// The labels of the pods a workload makes (null for an object that makes none).
+fn pod_labels(object: &Value) -> &Value {
+    match kind(object) {
+        "CronJob" => &object["spec"]["jobTemplate"]["spec"]["template"]["metadata"]["labels"],
+        _ => &object["spec"]["template"]["metadata"]["labels"],
+    }
 }
 
 fn annotation<'a>(object: &'a Value, key: &str) -> Option<&'a str> {
@@ -77,10 +97,7 @@ fn needs(spec: &Value) -> Vec<(&'static str, String)> {
 }
 
 fn selects(policy: &Value, labels: &Value) -> bool {
-    let Some(wanted) = policy["spec"]["podSelector"]["matchLabels"].as_object() else {
-        return false;
-    };
-    !wanted.is_empty() && wanted.iter().all(|(k, v)| labels.get(k) == Some(v))
+    matches(&policy["spec"]["podSelector"], labels)
 }
 
 fn allows_egress(policy: &Value) -> bool {
@@ -148,7 +165,7 @@ pub fn check(objects: &[Value], secrets_doc: &str) -> Vec<String> {
             kind(o) == "NetworkPolicy"
                 && o["spec"]["podSelector"]
                     .as_object()
-                    .is_some_and(|s| s.is_empty() || s.get("matchLabels").is_none())
+                    .is_some_and(|s| s.is_empty())
         });
         if deny_all && !egress {
             findings.push(format!(
@@ -174,6 +191,10 @@ pub fn check(objects: &[Value], secrets_doc: &str) -> Vec<String> {
             }
         }
     }
+    findings.extend(job_pods::check(objects));
+    findings.extend(jwks::check(objects));
+    findings.extend(ingress::check(objects));
+    findings.extend(volumes::check(objects));
     findings
 }
 
