@@ -35,7 +35,14 @@ scripts/images.sh build
 step "images built"
 mapfile -t images < <(scripts/images.sh list)
 case "$context" in
-  orderflow-local) scripts/cluster/addons.sh load "${images[@]}" ;;
+  orderflow-local)
+    scripts/cluster/addons.sh load "${images[@]}"
+    # Every image present before the apply: the node never goes to a registry for one.
+    for i in "${images[@]}"; do
+      ctr --address "$RUN/containerd.sock" -n k8s.io images ls -q | grep -qxF "$i" ||
+        fail "the image $i is not in the cluster's containerd"
+    done
+    ;;
   kind-*) for i in "${images[@]}"; do kind load docker-image "$i" --name "${context#kind-}"; done ;;
   *) echo "the context $context pulls the overlay's images from their registry" ;;
 esac
