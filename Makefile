@@ -29,7 +29,7 @@ sqlx-check: ## Fail when a service's .sqlx/ (the data its compile-time checked q
 sqlx-prepare: ## Rewrite each service's .sqlx/ from freshly migrated databases (after changing a query or a migration)
 	@scripts/sqlx.sh prepare
 
-lint-infra: ## Offline checks: hadolint, compose, kustomize + kubernetes-validate, policy-check (Gatekeeper Rego), gator verify (policy suite) + gator test (overlays), gitops-check (first-sync order, egress, HPA replicas, documented Secret keys), Chaos Mesh schema, workflow schema + zizmor + actionlint (shellcheck), terraform fmt/hcl2, checkov, yamllint
+lint-infra: ## Offline checks: hadolint, compose, kustomize + kubernetes-validate, policy-check (Gatekeeper Rego, policy folders), gator verify + gator test, gitops-check (first-sync order, egress, HPA replicas, Secret keys, Job pods out of workload selectors, JWKS egress, no data dir at a volume root, no operator path on the Ingress), Chaos Mesh schema, Argo CD repoURL, infra-consistency (images, ECR, pipelines, versions, EKS access, plan role, chaos targets), workflow schema + zizmor + actionlint (shellcheck), terraform fmt/hcl2, checkov, yamllint
 	@scripts/lint-infra.sh
 
 unit: ## Every test (starts Postgres, Redis and Kafka if they are down)
