@@ -5,6 +5,8 @@ use prometheus_client::registry::Registry;
 /// Counters of one consumer (Prometheus metrics, also read by the admin endpoint).
 #[derive(Debug, Default)]
 pub struct ConsumerStats {
+    /// Subscribed: every topic existed when the consumer started consuming.
+    subscribed: std::sync::atomic::AtomicBool,
     processed: Counter,
     duplicates: Counter,
     skipped: Counter,
@@ -39,6 +41,16 @@ macro_rules! counter {
 
 impl ConsumerStats {
     counter!(processed, processed_total);
+
+    pub(crate) fn set_subscribed(&self) {
+        self.subscribed
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Whether the consumer has subscribed (it waits for its topics to exist first).
+    pub fn subscribed(&self) -> bool {
+        self.subscribed.load(std::sync::atomic::Ordering::Relaxed)
+    }
     counter!(duplicates, duplicates_total);
     counter!(skipped, skipped_total);
     counter!(retried, retried_total);

@@ -19,6 +19,7 @@ use tracing::Instrument;
 mod config;
 mod dead_letter;
 mod lanes;
+mod topics;
 
 pub use config::ConsumerConfig;
 
@@ -74,6 +75,7 @@ pub struct Consumer<H: Handler> {
     /// Dead letters.
     producer: Recovering,
     topics: Vec<String>,
+    settings: KafkaSettings,
     config: ConsumerConfig,
     stats: Arc<ConsumerStats>,
 }
@@ -101,6 +103,7 @@ impl<H: Handler> Consumer<H> {
             topics: config.topics.iter().map(|t| topics.name(t)).collect(),
             producer: Recovering::new(kafka, messaging::producer::idempotent)?,
             kafka: OffThread::new(consumer),
+            settings: kafka.clone(),
             db,
             handler,
             config,
@@ -115,11 +118,15 @@ impl<H: Handler> Consumer<H> {
     /// Consumes until `shutdown`; then lets what runs finish (or give up at its next retry),
     /// commits what was done and leaves the group.
     pub async fn run(self, shutdown: CancellationToken) {
+        if !topics::wait_until_they_exist(&self.settings, &self.topics, &shutdown).await {
+            return;
+        }
         let names: Vec<&str> = self.topics.iter().map(String::as_str).collect();
         if let Err(e) = self.kafka.subscribe(&names) {
             tracing::error!(error = %e, "cannot subscribe; consumer not started");
             return;
         }
+        self.stats.set_subscribed();
         tracing::info!(
             group = self.config.group,
             topics = ?names,

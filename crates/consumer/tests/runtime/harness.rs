@@ -98,6 +98,23 @@ pub async fn setup(handler: impl Handler) -> Setup {
 
 /// As [`setup`], with the consumer's configuration changed by `tune`.
 pub async fn setup_with(handler: impl Handler, tune: impl FnOnce(&mut ConsumerConfig)) -> Setup {
+    started(handler, tune, true).await
+}
+
+/// As [`setup_with`], but the consumer starts before any topic exists
+/// ([`Setup::create_topic`]).
+pub async fn setup_before_topics(
+    handler: impl Handler,
+    tune: impl FnOnce(&mut ConsumerConfig),
+) -> Setup {
+    started(handler, tune, false).await
+}
+
+async fn started(
+    handler: impl Handler,
+    tune: impl FnOnce(&mut ConsumerConfig),
+    with_topics: bool,
+) -> Setup {
     let url = test_support::fresh_database().await;
     let db = PgPool::connect(&url).await.expect("connect");
     sqlx::migrate!("../../migrations/order")
@@ -115,10 +132,6 @@ pub async fn setup_with(handler: impl Handler, tune: impl FnOnce(&mut ConsumerCo
     let prefix = test_support::unique_topic_prefix();
     let mut kafka = KafkaSettings::local(&test_support::kafka_brokers(), &prefix);
     kafka.partitions = 1;
-    let names = [format!("{prefix}{TOPIC}"), format!("{prefix}{TOPIC}.dlq")];
-    messaging::topics::create(&kafka, &names)
-        .await
-        .expect("topics");
     let mut config = ConsumerConfig {
         group: format!("{prefix}test"),
         topics: vec![TOPIC],
@@ -133,7 +146,7 @@ pub async fn setup_with(handler: impl Handler, tune: impl FnOnce(&mut ConsumerCo
     };
     tune(&mut config);
     let (stats, shutdown, running) = start(&db, &kafka, &config, handler);
-    Setup {
+    let setup = Setup {
         db,
         producer: messaging::producer::idempotent(&kafka).expect("producer"),
         kafka,
@@ -141,7 +154,11 @@ pub async fn setup_with(handler: impl Handler, tune: impl FnOnce(&mut ConsumerCo
         stats,
         shutdown,
         first: std::sync::Mutex::new(Some(running)),
+    };
+    if with_topics {
+        setup.create_topics().await;
     }
+    setup
 }
 
 fn start(
@@ -162,6 +179,20 @@ fn start(
 }
 
 impl Setup {
+    /// Makes the consumer's topic and its dead-letter topic.
+    pub async fn create_topics(&self) {
+        self.create_topic(TOPIC).await;
+    }
+
+    /// Makes the logical topic `logical` and its dead-letter topic.
+    pub async fn create_topic(&self, logical: &str) {
+        let name = format!("{}{logical}", self.kafka.topic_prefix);
+        let names = [format!("{name}.dlq"), name];
+        messaging::topics::create(&self.kafka, &names)
+            .await
+            .expect("topics");
+    }
+
     /// Stops the first consumer, waiting until it has committed and left the group.
     pub async fn stop_first(&self) {
         self.shutdown.cancel();
@@ -233,6 +264,17 @@ impl Setup {
 
     pub async fn send_event(&self, id: &str, ty: &str, data: serde_json::Value) {
         self.send_message(&encode(id, ty, data)).await;
+    }
+
+    /// As [`Self::send_event`], to the logical topic `logical`.
+    pub async fn send_event_to(&self, logical: &str, id: &str, data: serde_json::Value) {
+        let topic = format!("{}{logical}", self.kafka.topic_prefix);
+        let message = encode(id, RECORDED, data);
+        let record = FutureRecord::to(&topic).key("k").message_record(&message);
+        self.producer
+            .send(record, Duration::from_secs(5))
+            .await
+            .expect("produce");
     }
 
     async fn send_message(&self, message: &MessageRecord) {

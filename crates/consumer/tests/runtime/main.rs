@@ -3,6 +3,7 @@
 
 mod concurrency;
 mod harness;
+mod late_topics;
 mod versions;
 
 use std::sync::Arc;
