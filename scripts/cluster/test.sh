@@ -31,16 +31,20 @@ step() { # records how long the step just ended took
 fail() { echo "cluster-test: FAIL: $*" >&2; exit 1; }
 
 echo "cluster-test on the context $context"
-scripts/images.sh build
+scripts/images.sh build 2> >(grep -v "DEPRECATED\|BuildKit is currently\|environment-variable\.\|^$" >&2)
 step "images built"
 mapfile -t images < <(scripts/images.sh list)
 case "$context" in
   orderflow-local)
     scripts/cluster/addons.sh load "${images[@]}"
     # Every image present before the apply: the node never goes to a registry for one.
+    present=$(ctr --address "$RUN/containerd.sock" -n k8s.io images ls -q)
     for i in "${images[@]}"; do
-      ctr --address "$RUN/containerd.sock" -n k8s.io images ls -q | grep -qxF "$i" ||
-        fail "the image $i is not in the cluster's containerd"
+      ref=$i
+      # containerd's full names: Docker Hub's host, and library/ for a name of one part.
+      [[ "${ref%%/*}" == *[.:]* ]] || ref=docker.io/$ref
+      [[ "$i" == */* ]] || ref=docker.io/library/$i
+      grep -qxF "$ref" <<<"$present" || fail "the image $i is not in the cluster's containerd"
     done
     ;;
   kind-*) for i in "${images[@]}"; do kind load docker-image "$i" --name "${context#kind-}"; done ;;
