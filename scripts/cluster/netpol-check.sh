@@ -12,10 +12,11 @@ image=$(printf '%s\n' "$@" | grep -m1 '^redis:') || { echo "netpol-check.sh: no 
 probe_ns=orderflow-netpol-probe
 fail() { echo "netpol-check.sh: FAIL: $*" >&2; exit 1; }
 
-# probe NAMESPACE NAME ADDRESS PORT: "open" or "closed", from a pod in NAMESPACE.
+# probe NAMESPACE NAME ADDRESS PORT: "open" or "closed", from a pod in NAMESPACE that tries
+# once a second for 10 s: the policy engine admits a new pod's address a moment after it starts.
 probe() {
-  local overrides
-  overrides=$(jq -nc --arg image "$image" --arg cmd "timeout 5 bash -c 'exec 3<>/dev/tcp/$3/$4' 2>/dev/null && echo open || echo closed" '{
+  local overrides try="timeout 2 bash -c 'exec 3<>/dev/tcp/$3/$4' 2>/dev/null"
+  overrides=$(jq -nc --arg image "$image" --arg cmd "for i in \$(seq 10); do $try && { echo open; exit 0; }; sleep 1; done; echo closed" '{
     spec: {
       restartPolicy: "Never", automountServiceAccountToken: false,
       securityContext: {runAsNonRoot: true, runAsUser: 10001, seccompProfile: {type: "RuntimeDefault"}},

@@ -61,20 +61,19 @@ kubectl -n "$NS" wait --for=condition=available --timeout=10m \
 kubectl -n "$NS" rollout status statefulset/postgres statefulset/kafka --timeout=10m
 step "dev overlay applied and converged"
 
-# The wave order the docs claim: the stores ready (wave -2) before each Job completed (-1).
-ready_at() { # kind name: when the first pod of it became Ready (RFC 3339)
+# The wave order the docs claim: each Job (-1) completed after the store it needs (-2) was ready.
+ready_at() { # name: when the first pod of it became Ready (RFC 3339)
   kubectl -n "$NS" get pods -l "app.kubernetes.io/name=$1" -o json |
     jq -r '[.items[].status.conditions[]? | select(.type == "Ready" and .status == "True")
       | .lastTransitionTime] | min // empty'
 }
-for store in postgres redis kafka; do
+for pair in postgres:checkout-service-migrate postgres:order-service-migrate kafka:kafka-topics; do
+  store=${pair%%:*} job=${pair#*:}
   store_ready=$(ready_at "$store")
   [ -n "$store_ready" ] || fail "the store $store has no ready pod"
-  for job in checkout-service-migrate order-service-migrate kafka-topics; do
-    done_at=$(kubectl -n "$NS" get job "$job" -o jsonpath='{.status.completionTime}')
-    [[ "$done_at" > "$store_ready" || "$done_at" == "$store_ready" ]] ||
-      fail "job $job completed ($done_at) before $store was ready ($store_ready)"
-  done
+  done_at=$(kubectl -n "$NS" get job "$job" -o jsonpath='{.status.completionTime}')
+  [[ ! "$done_at" < "$store_ready" ]] ||
+    fail "job $job completed ($done_at) before $store was ready ($store_ready)"
 done
 
 # Pod Security: the namespace enforces restricted, and a privileged pod is refused.
