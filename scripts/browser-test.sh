@@ -4,6 +4,9 @@
 # reused). Installs what is missing: the chromium package, and Playwright from
 # tests/browser/package-lock.json with `npm ci`. Screenshots of each final state go to
 # target/browser/.
+#   EDGE_URL      another deployment's storefront instead (make up is then not started), with
+#   CONSOLE_URL   where its console answers, and PSQL, the command that runs psql against its
+#                 databases (tests/browser/specs/helpers.js); scripts/cluster/browser.sh sets them
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-packages.sh --browser
@@ -17,7 +20,10 @@ set -a; source scripts/dev.env; set +a
     sha256sum package-lock.json >"$stamp"
   fi
 )
-scripts/up.sh >/dev/null
+if [ -z "${EDGE_URL:-}" ]; then
+  scripts/up.sh >/dev/null
+  EDGE_URL=http://$EDGE_ADDR
+fi
 rm -rf target/browser
 cd tests/browser
-EDGE_URL=http://$EDGE_ADDR CHROMIUM=/usr/bin/chromium npx --no-install playwright test "$@"
+EDGE_URL=$EDGE_URL CHROMIUM=/usr/bin/chromium npx --no-install playwright test "$@"

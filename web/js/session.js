@@ -7,9 +7,17 @@ export const shopper = { customer: null, token: null, sessionId: null };
 
 const sessionKey = (customer) => `orderflow.session.${customer}`;
 
-export async function signIn(customer, token) {
-  Object.assign(shopper, { customer, token, sessionId: localStorage.getItem(sessionKey(customer)) });
-  if (!shopper.sessionId) await newSession();
+// The sign-in under way. Sign-ins run one after another, and a call as the shopper waits for
+// the last: a customer chosen while the page still signs in the remembered one, or a click on
+// "Add to cart" before the new session's answer, must never send a cart call without a session.
+let signingIn = Promise.resolve();
+
+export function signIn(customer, token) {
+  signingIn = signingIn.catch(() => {}).then(async () => {
+    Object.assign(shopper, { customer, token, sessionId: localStorage.getItem(sessionKey(customer)) });
+    if (!shopper.sessionId) await newSession();
+  });
+  return signingIn;
 }
 
 export async function newSession() {
@@ -20,6 +28,8 @@ export async function newSession() {
 
 /** A call as the shopper, with the cart session; a session that expired is replaced once. */
 export async function asShopper(path, options = {}) {
+  await signingIn.catch(() => {});
+  if (!shopper.sessionId) await newSession();
   const send = () => call(path, {
     ...options,
     token: shopper.token,

@@ -4,7 +4,7 @@
 // then removes the cause and the operator replays the dead letter, and the storefront shows
 // the saga completing. Only dave's orders are refused, and only while this test runs.
 import { test, expect } from '@playwright/test';
-import { shopAs, addToCart, placeOrder, sagaReaches, shot, sql } from './helpers.js';
+import { shopAs, addToCart, placeOrder, sagaReaches, shot, sql, openConsole } from './helpers.js';
 
 const REFUSE = `
   CREATE OR REPLACE FUNCTION browser_test_refuse_order() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -27,8 +27,7 @@ test('an admin replays a dead letter made on purpose, and the saga completes on 
   const checkoutId = await placeOrder(page, 'tok_visa');
   await expect(page.locator('#checkout-state')).toHaveText('PENDING');
 
-  const console = await context.newPage();
-  await console.goto('/ops');
+  const console = await openConsole(context);
   const letters = console.getByRole('region', { name: 'Dead letters of orderflow.checkout.v1' });
   const letter = letters.locator(`tr[data-key="${checkoutId}"]`);
   // Five attempts with backoff, about two seconds, then the dead letter.
