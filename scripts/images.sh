@@ -4,6 +4,7 @@
 #                                docker-compose's stores, pulled where a registry answers,
 #                                otherwise built here as stand-ins under the same names from
 #                                Debian's packages (docs/operations/images.md says which is what)
+#   scripts/images.sh base NAME  one of those
 #   scripts/images.sh build      bases, then docker/*.Dockerfile as they are, tagged with the
 #                                names the dev overlay and docker-compose run
 #   scripts/images.sh list       the names of the images the dev overlay runs
@@ -168,19 +169,22 @@ slim_base() {
   debian_image debian:bookworm-slim minbase "" true 'CMD ["bash"]'
 }
 
+declare -A BUILDERS=(
+  [rust:1.95-bookworm]=rust_base [gcr.io/distroless/cc-debian12:nonroot]=distroless_base
+  [nginxinc/nginx-unprivileged:1.27.3-alpine]=nginx_base [postgres:16.6-bookworm]=postgres_base
+  [redis:7.4.1-bookworm]=redis_base [apache/kafka:4.1.1]=kafka_base
+  [debian:bookworm-slim]=slim_base)
+
+# base NAME: one of the images above, present, pulled or built as its stand-in.
+base() {
+  local builder=${BUILDERS[$1]:?"no recipe for the image $1"}
+  present "$1" "$builder" && return 0
+  if registry_answers; then docker pull "$1"; else "$builder"; fi
+}
+
 bases() {
-  local stand_in image
-  local -A builders=(
-    [rust:1.95-bookworm]=rust_base [gcr.io/distroless/cc-debian12:nonroot]=distroless_base
-    [nginxinc/nginx-unprivileged:1.27.3-alpine]=nginx_base [postgres:16.6-bookworm]=postgres_base
-    [redis:7.4.1-bookworm]=redis_base [apache/kafka:4.1.1]=kafka_base
-    [debian:bookworm-slim]=slim_base)
-  stand_in=1
-  registry_answers && stand_in=0
-  for image in "${!builders[@]}"; do
-    present "$image" "${builders[$image]}" && continue
-    if [ $stand_in = 0 ]; then docker pull "$image"; else "${builders[$image]}"; fi
-  done
+  local image
+  for image in "${!BUILDERS[@]}"; do base "$image"; done
 }
 
 # The dev overlay's image names, as it renders them (promote.yml moves the tags).
@@ -200,7 +204,8 @@ build() {
 
 case "${1:-}" in
   bases) bases ;;
+  base) base "${2:?usage: images.sh base NAME}" ;;
   build) build ;;
   list) list ;;
-  *) sed -n '2,11p' "$0" >&2; exit 2 ;;
+  *) sed -n '2,12p' "$0" >&2; exit 2 ;;
 esac

@@ -40,6 +40,7 @@ images() {
     "orderflow.local/local-path-provisioner:$LOCAL_PATH_PROVISIONER_VERSION"
   image traefik traefik "orderflow.local/traefik:$TRAEFIK_VERSION"
   # The provisioner's helper pod makes and removes the volumes' folders with a shell.
+  ../images.sh base debian:bookworm-slim
   load debian:bookworm-slim
 }
 

@@ -4,9 +4,10 @@
 # containerd, or kind's nodes), the overlay is applied as docs/operations/kind.md says, then:
 # every Deployment available and every Job complete, the stores ready before the Jobs ended;
 # Pod Security's restricted level enforced; a checkout through the Ingress completes; the
-# NetworkPolicies enforced; a rollout restart of each service under k6 load loses no checkout;
-# kubectl top and the HPAs' metrics answer. A report of the times,
-# the pods' start-to-ready and the services' memory is written to target/cluster/report.md.
+# browser tests pass against the in-cluster storefront; the NetworkPolicies enforced; a rollout
+# restart of each service under k6 load loses no checkout; kubectl top and the HPAs' metrics
+# answer. A report of the times, the pods' start-to-ready and the services' memory is written
+# to target/cluster/report.md.
 #   INGRESS_URL   where the Ingress answers (default: the local cluster's http://127.0.0.1:30080)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -88,6 +89,9 @@ step "wave order and Pod Security checked"
 
 scripts/cluster/checkout.sh "$INGRESS_URL"
 step "a checkout through the Ingress"
+
+scripts/cluster/browser.sh "$NS" "$INGRESS_URL"
+step "the browser tests against the in-cluster storefront"
 
 scripts/cluster/netpol-check.sh "$NS" "${images[@]}"
 step "NetworkPolicies enforced"

@@ -94,7 +94,9 @@ export function sql(database, statement) {
 
 /** The admin's orders list, straight from the API (to count a customer's orders). */
 export async function ordersOf(request, customer) {
-  const config = await (await request.get('/config.json')).json();
+  // A deployment that serves no dev tokens may serve no settings at all (the cluster's).
+  const settings = await request.get('/config.json');
+  const config = settings.ok() ? await settings.json() : {};
   const token = config.admin?.token ?? tokenOf('ops', { admin: true });
   const response = await request.get('/v1/orders?limit=100', {
     headers: { Authorization: `Bearer ${token}` },
