@@ -1,10 +1,10 @@
-//! The tables the shared crates query (the outbox, its sequences, the inbox) must be the same
-//! in both services' databases: those crates' queries are checked at compile time against
-//! the order database only (their sqlx.toml), and run against both.
+//! The tables the shared crates query (the outbox, its sequences, the inbox, the parked dead
+//! letters) must be the same in both services' databases: those crates' queries are checked
+//! at compile time against the order database only (their sqlx.toml), and run against both.
 
 use sqlx::{Connection, PgConnection};
 
-const SHARED_TABLES: [&str; 3] = ["outbox", "outbox_sequences", "inbox"];
+const SHARED_TABLES: [&str; 4] = ["outbox", "outbox_sequences", "inbox", "parked_dead_letters"];
 
 /// Every column of the shared tables, with its type, nullability and default; and every index.
 async fn shape(migrator: &sqlx::migrate::Migrator) -> Vec<String> {
@@ -41,7 +41,10 @@ async fn the_outbox_and_inbox_tables_are_the_same_in_both_databases() {
 
     assert!(
         checkout.iter().any(|c| c.starts_with("outbox.payload "))
-            && checkout.iter().any(|c| c.starts_with("inbox.event_id ")),
+            && checkout.iter().any(|c| c.starts_with("inbox.event_id "))
+            && checkout
+                .iter()
+                .any(|c| c.starts_with("parked_dead_letters.header_values ")),
         "the shared tables were not found: {checkout:#?}"
     );
     assert_eq!(checkout, order);

@@ -3,6 +3,7 @@
 mod context;
 mod inbox;
 mod outage;
+pub mod parked;
 mod received;
 mod retry;
 mod routing;

@@ -12,6 +12,7 @@ pub struct ConsumerStats {
     skipped: Counter,
     retried: Counter,
     dead_lettered: Counter,
+    dead_letters_parked: Counter,
     revoked: Counter,
     lag: Gauge,
     in_flight: Gauge,
@@ -55,6 +56,7 @@ impl ConsumerStats {
     counter!(skipped, skipped_total);
     counter!(retried, retried_total);
     counter!(dead_lettered, dead_lettered_total);
+    counter!(dead_letters_parked, dead_letters_parked_total);
     counter!(revoked, revoked_total);
 
     /// Counts an event as being handled until the guard is dropped (however the handling ends).
@@ -98,6 +100,12 @@ impl ConsumerStats {
             "consumer_dead_lettered",
             "Events sent to a dead-letter topic",
             self.dead_lettered.clone(),
+        );
+        registry.register(
+            "consumer_dead_letters_parked",
+            "Dead letters the broker refused for good or did not ack in time, kept in the \
+             service's database instead (GET /v1/admin/dead-letters/parked)",
+            self.dead_letters_parked.clone(),
         );
         registry.register(
             "consumer_revocations",

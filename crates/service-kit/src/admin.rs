@@ -1,7 +1,9 @@
 //! Operator endpoints, admin token required: the outbox backlog with the relay and consumer
-//! counters, the dead-letter tools, and the fault flags ([`faults`]).
+//! counters, the dead-letter tools (the dead letters the broker would not take: [`parked`]),
+//! and the fault flags ([`faults`]).
 
 pub mod faults;
+pub mod parked;
 
 use std::sync::Arc;
 
@@ -57,6 +59,7 @@ pub fn router(state: AdminState) -> Router {
     Router::new()
         .route("/v1/admin/outbox", get(status))
         .route("/v1/admin/dead-letters", get(list))
+        .route("/v1/admin/dead-letters/parked", get(parked::list))
         .route(
             "/v1/admin/dead-letters/{topic}/{partition}/{offset}",
             get(show),
@@ -100,6 +103,9 @@ pub struct BackboneStatus {
     pub consumer_skipped_total: u64,
     pub consumer_retried_total: u64,
     pub consumer_dead_lettered_total: u64,
+    /// Dead letters the broker would not take, parked in the database since this process
+    /// started (`GET /v1/admin/dead-letters/parked` lists every one parked).
+    pub consumer_dead_letters_parked_total: u64,
 }
 
 /// Outbox backlog and oldest unpublished age, with the relay and consumer counters.
@@ -127,6 +133,7 @@ pub async fn status(
         consumer_skipped_total: state.consumer.skipped_total(),
         consumer_retried_total: state.consumer.retried_total(),
         consumer_dead_lettered_total: state.consumer.dead_lettered_total(),
+        consumer_dead_letters_parked_total: state.consumer.dead_letters_parked_total(),
     }))
 }
 
@@ -261,7 +268,15 @@ pub async fn replay(
 /// The OpenAPI paths of these endpoints, for the services' documents.
 #[derive(Debug, utoipa::OpenApi)]
 #[openapi(
-    paths(status, list, show, replay, faults::show, faults::replace),
+    paths(
+        status,
+        list,
+        parked::list,
+        show,
+        replay,
+        faults::show,
+        faults::replace
+    ),
     components(schemas(::faults::FaultFlags))
 )]
 pub struct AdminApi;

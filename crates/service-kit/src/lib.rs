@@ -71,6 +71,8 @@ impl<H: Handler> Backbone<H> {
             // Kafka's defaults: a broker paused for seconds must not evict healthy members.
             session_timeout: std::time::Duration::from_secs(45),
             max_poll_interval: std::time::Duration::from_secs(300),
+            // Well below the poll interval: a dead letter that waits holds its key back.
+            dead_letter_timeout: std::time::Duration::from_secs(60),
         };
         let consumer = Consumer::new(db.clone(), &settings.kafka, config, handler)?;
         Ok(Self {

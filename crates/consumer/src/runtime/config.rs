@@ -34,6 +34,12 @@ pub struct ConsumerConfig {
     /// bounds how long one event may be handled. An outage is waited out with the partitions
     /// paused and the consumer polled, so it never counts here.
     pub max_poll_interval: Duration,
+    /// How long a dead letter may go unacked through errors that pass (a broker away, too
+    /// few in-sync replicas) before it is parked in the service's database instead; one the
+    /// broker refuses for good is parked at once. Keep it well below `max_poll_interval`:
+    /// while a dead letter waits, so do the later messages of its key, and a consumer that
+    /// holds as many messages as it takes ahead stops polling. The services use 60 s.
+    pub dead_letter_timeout: Duration,
 }
 
 impl ConsumerConfig {

@@ -19,6 +19,7 @@ use tracing::Instrument;
 mod config;
 mod dead_letter;
 mod lanes;
+mod parking;
 mod topics;
 
 pub use config::ConsumerConfig;
@@ -32,7 +33,8 @@ use lanes::Lanes;
 
 /// What became of one message.
 enum Outcome {
-    /// Done with (handled, skipped, duplicate or dead-lettered): its offset may be committed.
+    /// Done with (handled, skipped, duplicate, dead-lettered or parked): its offset may be
+    /// committed.
     Done,
     /// A dependency is down: the message is set aside until the outage ends.
     Unavailable,
@@ -72,7 +74,7 @@ pub struct Consumer<H: Handler> {
     db: PgPool,
     handler: H,
     kafka: OffThread<StreamConsumer<LagContext>>,
-    /// Dead letters.
+    /// Dead letters (it never has the broker make a missing topic).
     producer: Recovering,
     topics: Vec<String>,
     settings: KafkaSettings,
@@ -101,7 +103,7 @@ impl<H: Handler> Consumer<H> {
         let topics = Topics::new(&kafka.topic_prefix);
         Ok(Self {
             topics: config.topics.iter().map(|t| topics.name(t)).collect(),
-            producer: Recovering::new(kafka, messaging::producer::idempotent)?,
+            producer: Recovering::new(kafka, messaging::producer::for_dead_letters)?,
             kafka: OffThread::new(consumer),
             settings: kafka.clone(),
             db,

@@ -143,6 +143,7 @@ async fn started(
         instance_id: None,
         session_timeout: Duration::from_secs(45),
         max_poll_interval: Duration::from_secs(300),
+        dead_letter_timeout: Duration::from_secs(60),
     };
     tune(&mut config);
     let (stats, shutdown, running) = start(&db, &kafka, &config, handler);

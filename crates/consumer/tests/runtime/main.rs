@@ -4,6 +4,7 @@
 mod concurrency;
 mod harness;
 mod late_topics;
+mod parking;
 mod versions;
 
 use std::sync::Arc;
@@ -141,45 +142,6 @@ async fn a_failing_event_is_retried_with_backoff_then_dead_lettered() {
         Some("failing"),
         "the original CloudEvent headers are kept"
     );
-}
-
-/// The broker refuses the first dead letter for good (the dead-letter topic's
-/// `max.message.bytes` is lowered): the gapless producer turns that into a fatal error, after
-/// which it fails every send. The consumer replaces it and the dead letter goes through once
-/// the limit is back.
-#[tokio::test]
-async fn a_dead_letter_producer_that_hit_a_fatal_error_is_replaced() {
-    let setup = setup(Recorder::default()).await;
-    let dlq = format!("{}.dlq", setup.topic());
-    set_max_message_bytes(&setup, &dlq, "512").await;
-    let mut failing = thing(1, "fail");
-    failing["padding"] = "x".repeat(2_000).into();
-
-    setup.send_event("failing", RECORDED, failing).await;
-    setup.until(|s| s.retried_total() == 2).await;
-    tokio::time::sleep(Duration::from_secs(1)).await; // the dead letter refused, meanwhile
-    set_max_message_bytes(&setup, &dlq, "1048588").await;
-    setup.send_event("good", RECORDED, thing(2, "")).await;
-
-    setup.until(|s| s.processed_total() == 1).await;
-    assert_eq!(setup.stats.dead_lettered_total(), 1);
-    let letters = setup.dead_letters().await;
-    assert_eq!(letters.len(), 1);
-    assert_eq!(letters[0].header("ce_id"), Some("failing"));
-}
-
-async fn set_max_message_bytes(setup: &harness::Setup, topic: &str, bytes: &str) {
-    use rdkafka::admin::{AdminClient, AdminOptions, AlterConfig, ResourceSpecifier};
-    let admin: AdminClient<rdkafka::client::DefaultClientContext> =
-        setup.kafka.client_config().create().expect("admin client");
-    let limit = AlterConfig::new(ResourceSpecifier::Topic(topic)).set("max.message.bytes", bytes);
-    for result in admin
-        .alter_configs(&[limit], &AdminOptions::new())
-        .await
-        .expect("alter configs")
-    {
-        result.expect("max.message.bytes set");
-    }
 }
 
 #[tokio::test]

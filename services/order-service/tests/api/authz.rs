@@ -22,6 +22,7 @@ const ROWS: &[Row] = &[
     row("PUT", "/v1/admin/faults",              [401, 401, 401, 401, 403, 403, 200]),
     row("GET", "/v1/admin/dead-letters?topic=orderflow.checkout.v1",
                                                 [401, 401, 401, 401, 403, 403, 200]),
+    row("GET", "/v1/admin/dead-letters/parked", [401, 401, 401, 401, 403, 403, 200]),
     row("GET", "/v1/admin/dead-letters/{topic}/{partition}/{offset}",
                                                 [401, 401, 401, 401, 403, 403, 404]),
     row("POST", "/v1/admin/dead-letters/{topic}/{partition}/{offset}/replay",
