@@ -3,7 +3,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 CARGO ?= cargo
 
-.PHONY: help up down test setup fmt lint lint-infra sqlx-check sqlx-prepare unit browser-test token logs dlq bench load load-smoke chaos fuzz-api images cluster-up cluster-down cluster-test
+.PHONY: help up down test setup fmt lint lint-infra sqlx-check sqlx-prepare unit browser-test token logs dlq bench load load-smoke chaos fuzz-api images compose-test cluster-up cluster-down cluster-test
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -57,6 +57,9 @@ fuzz-api: ## schemathesis against both services' OpenAPI on their own instances:
 
 images: ## Build the container images from docker/*.Dockerfile (and the stand-ins of bases no registry serves here)
 	@scripts/images.sh build
+
+compose-test: ## docker-compose.yml on Docker: every service healthy (Grafana left out without its image), a checkout through the edge, its trace in Jaeger, then down -v
+	@scripts/compose/test.sh
 
 cluster-up: ## A single-node Kubernetes built from source on this machine, as root; the kubectl context orderflow-local
 	@scripts/cluster/up.sh

@@ -7,11 +7,19 @@
 #   scripts/images.sh base NAME  one of those
 #   scripts/images.sh build      bases, then docker/*.Dockerfile as they are, tagged with the
 #                                names the dev overlay and docker-compose run
+#   scripts/images.sh compose    bases, then the other images docker-compose runs (the
+#                                OpenTelemetry Collector, Jaeger, Prometheus), pulled or stand-ins
+#                                holding programs built by scripts/compose/build.sh; Grafana has
+#                                none (docs/operations/images.md)
 #   scripts/images.sh list       the names of the images the dev overlay runs
-# A stand-in is rebuilt only when its recipe (this script, docker/stand-ins/) changes.
+# A stand-in is rebuilt only when its recipe (this script, docker/stand-ins/, the programs'
+# stamps) changes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DOCKER_BUILDKIT=0
+# Every stand-in passes through one temporary image name: two runs at once take turns.
+exec 9>"${TMPDIR:-/tmp}/orderflow-images.lock"
+flock -w 3600 9 || { echo "images.sh: another run has held the lock for an hour" >&2; exit 1; }
 STAND_IN_LABEL=org.orderflow.stand-in
 SUITE=bookworm
 
@@ -23,6 +31,10 @@ recipe() {
     echo "$code"
     for f in docker/stand-ins/*; do
       [[ "$code" == *"/${f##*/}"* ]] && cat "$f"
+    done
+    # A program of scripts/compose/build.sh: its stamp says what it was built from.
+    for f in "$COMPOSE_BIN"/*.version; do
+      [[ "$code" == *"\$COMPOSE_BIN/$(basename "$f" .version)"* ]] && cat "$f"
     done
   } | sha256sum | cut -c1-16
 }
@@ -59,6 +71,7 @@ debian_image() {
 
 # Reads the stand-in files from the hook: mmdebstrap runs hooks from this folder.
 STAND_INS=$PWD/docker/stand-ins
+COMPOSE_BIN=$(scripts/compose/build.sh --print)
 
 # The build image trusts the CA certificates this machine added to Debian's (a network that
 # inspects TLS has one), so cargo reaches crates.io from inside the build as it does here.
@@ -94,8 +107,9 @@ distroless_base() {
     'ENV SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt'
 }
 
+# wget: docker-compose's healthcheck runs it, as the official Alpine image has BusyBox's.
 nginx_base() {
-  debian_image nginxinc/nginx-unprivileged:1.27.3-alpine apt nginx \
+  debian_image nginxinc/nginx-unprivileged:1.27.3-alpine apt nginx,wget \
     "set -e; r=\"\$1\"; cp '$STAND_INS/nginx.conf' \"\$r/etc/nginx/nginx.conf\"
      rm -rf \"\$r/etc/nginx/sites-enabled\" \"\$r/etc/nginx/sites-available\"
      mkdir -p \"\$r/etc/nginx/conf.d\" \"\$r/usr/share/nginx/html\"
@@ -159,6 +173,7 @@ kafka_base() {
      cp '$STAND_INS/kafka-log4j2.properties' \"\$r/opt/kafka/defaults/log4j2.properties\"
      install -m 0755 '$STAND_INS/kafka-run.sh' \"\$r/etc/kafka/docker/run\"
      install -m 0755 '$STAND_INS/kafka-topics.sh' \"\$r/opt/kafka/bin/kafka-topics.sh\"
+     install -m 0755 '$STAND_INS/kafka-broker-api-versions.sh' \"\$r/opt/kafka/bin/kafka-broker-api-versions.sh\"
      chroot \"\$r\" useradd --uid 1000 --home-dir /home/appuser --create-home --shell /bin/bash appuser
      chmod 777 \"\$r/opt/kafka/config\" \"\$r/opt/kafka/logs\"" \
     'USER appuser' 'EXPOSE 9092' 'CMD ["/etc/kafka/docker/run"]'
@@ -167,6 +182,68 @@ kafka_base() {
 # debian:bookworm-slim: the local cluster's storage helper runs its shell scripts in it.
 slim_base() {
   debian_image debian:bookworm-slim minbase "" true 'CMD ["bash"]'
+}
+
+# otel/opentelemetry-collector-contrib: our build of the collector (scripts/compose/otelcol) on
+# an empty image, as the official one is: the one static program, CA certificates, a default
+# configuration, user 10001, no shell.
+collector_image() {
+  local context
+  context=$(mktemp -d)
+  mkdir -p "$context/root/etc/otelcol-contrib" "$context/root/etc/ssl/certs"
+  install -m 0755 "$COMPOSE_BIN/otelcol-contrib" "$context/root/otelcol-contrib"
+  cp "$STAND_INS/otelcol-config.yaml" "$context/root/etc/otelcol-contrib/config.yaml"
+  cp /etc/ssl/certs/ca-certificates.crt "$context/root/etc/ssl/certs/"
+  echo "building the stand-in otel/opentelemetry-collector-contrib:0.115.1 (FROM scratch)"
+  printf '%s\n' 'FROM scratch' "LABEL $STAND_IN_LABEL=$(recipe collector_image)" 'COPY root/ /' \
+    'USER 10001' 'EXPOSE 4317 4318 55679' 'ENTRYPOINT ["/otelcol-contrib"]' \
+    'CMD ["--config", "/etc/otelcol-contrib/config.yaml"]' >"$context/Dockerfile"
+  docker build --quiet -t otel/opentelemetry-collector-contrib:0.115.1 "$context" >/dev/null
+  rm -rf "$context"
+}
+
+# jaegertracing/all-in-one: Jaeger's own all-in-one program (scripts/compose/build.sh) at the
+# official image's path and user, on Debian minbase for the wget compose's healthcheck runs.
+jaeger_image() {
+  debian_image jaegertracing/all-in-one:1.64.0 minbase wget \
+    "set -e; r=\"\$1\"; mkdir -p \"\$r/go/bin\" \"\$r/etc/jaeger\"
+     install -m 0755 '$COMPOSE_BIN/jaeger-all-in-one' \"\$r/go/bin/all-in-one-linux\"
+     install -m 0644 '$COMPOSE_BIN/jaeger-sampling_strategies.json' \"\$r/etc/jaeger/sampling_strategies.json\"" \
+    'ENV SAMPLING_STRATEGIES_FILE=/etc/jaeger/sampling_strategies.json' \
+    'EXPOSE 4317 4318 9411 14250 14268 14269 16686' 'VOLUME ["/tmp"]' \
+    'USER 10001' 'ENTRYPOINT ["/go/bin/all-in-one-linux"]'
+}
+
+# prom/prometheus: Debian's Prometheus 2.42 (its promtool accepts docker/prometheus/ as it is)
+# and wget, with the official image's entrypoint, arguments, data folder and user.
+prometheus_image() {
+  debian_image prom/prometheus:v3.0.1 minbase prometheus,wget \
+    "set -e; r=\"\$1\"; mkdir -p \"\$r/prometheus\"; chown 65534:65534 \"\$r/prometheus\"" \
+    'USER nobody' 'WORKDIR /prometheus' 'VOLUME ["/prometheus"]' 'EXPOSE 9090' \
+    'ENTRYPOINT ["/bin/prometheus"]' \
+    'CMD ["--config.file=/etc/prometheus/prometheus.yml", "--storage.tsdb.path=/prometheus"]'
+}
+
+# What docker-compose runs beyond orderflow's own images. No stand-in for grafana/grafana (nor
+# the loadtest profile's grafana/k6): Debian has no Grafana, and the Go module proxy refuses
+# github.com/grafana/grafana, whose web front end is a separate npm build besides.
+compose() {
+  local stand_in=1 image t
+  local -A builders=(
+    [otel/opentelemetry-collector-contrib:0.115.1]=collector_image
+    [jaegertracing/all-in-one:1.64.0]=jaeger_image [prom/prometheus:v3.0.1]=prometheus_image)
+  bases
+  registry_answers && stand_in=0
+  [ $stand_in = 0 ] || scripts/compose/build.sh
+  for image in "${!builders[@]}"; do
+    present "$image" "${builders[$image]}" && continue
+    t=$SECONDS
+    if [ $stand_in = 0 ]; then docker pull "$image"; else "${builders[$image]}"; fi
+    echo "$image: $((SECONDS - t)) s"
+  done
+  if [ $stand_in = 0 ] && ! docker image inspect grafana/grafana:11.3.1 >/dev/null 2>&1; then
+    docker pull grafana/grafana:11.3.1
+  fi
 }
 
 declare -A BUILDERS=(
@@ -206,6 +283,7 @@ case "${1:-}" in
   bases) bases ;;
   base) base "${2:?usage: images.sh base NAME}" ;;
   build) build ;;
+  compose) compose ;;
   list) list ;;
-  *) sed -n '2,12p' "$0" >&2; exit 2 ;;
+  *) sed -n '2,16p' "$0" >&2; exit 2 ;;
 esac

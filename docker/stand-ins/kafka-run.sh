@@ -4,6 +4,9 @@
 # an underscore, three a dash), written into /opt/kafka/config/server.properties on every
 # start; CLUSTER_ID formats the log directories when they are empty; then the broker, as PID 1.
 set -euo pipefail
+# apache/kafka's default when none is given (its configureDefaults), as under docker-compose:
+# the image formats its log directories with this fixed id.
+: "${CLUSTER_ID:=5L6g3nShT-eMCtK--X86sw}"
 config=/opt/kafka/config
 mkdir -p "$config"
 : >"$config/server.properties"

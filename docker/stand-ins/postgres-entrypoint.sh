@@ -4,11 +4,22 @@
 # initdb with POSTGRES_USER and POSTGRES_PASSWORD, password logins over TCP, then every
 # /docker-entrypoint-initdb.d/*.sh (executable ones run, the others sourced) and *.sql against
 # a server on the Unix socket only; then the server itself, as PID 1. Any uid runs it: one with
-# no account gets one from nss_wrapper, as the official image does.
+# no account gets one from nss_wrapper, as the official image does; root hands the data and
+# socket folders to the postgres account and runs as that.
 set -Eeuo pipefail
 
 if [ "${1:0:1}" = - ]; then set -- postgres "$@"; fi
 if [ "$1" != postgres ]; then exec "$@"; fi
+
+# docker-compose runs the image as root, as the official one is run: its entrypoint gives the
+# folders to postgres and starts again as postgres (gosu there, setpriv here). Kubernetes runs
+# it as its own uid with both folders mounted.
+if [ "$(id -u)" = 0 ]; then
+  mkdir -p "$PGDATA" /var/run/postgresql
+  chown -R postgres:postgres "$PGDATA" /var/run/postgresql
+  chmod 700 "$PGDATA" && chmod 3775 /var/run/postgresql
+  exec setpriv --reuid=postgres --regid=postgres --init-groups "$0" "$@"
+fi
 
 if ! getent passwd "$(id -u)" >/dev/null; then
   NSS_WRAPPER_PASSWD=$(mktemp) NSS_WRAPPER_GROUP=$(mktemp)
