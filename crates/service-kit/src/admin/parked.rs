@@ -36,6 +36,7 @@ pub struct ParkedList {
 /// Lists the dead letters the broker refused for good or did not ack in time.
 #[utoipa::path(get, path = "/v1/admin/dead-letters/parked", operation_id = "list_parked_dead_letters", tag = "admin", security(("bearer" = [])), params(ParkedParams), responses(
     (status = 200, description = "Parked dead letters", body = ParkedList),
+    (status = 400, description = "A malformed query (`limit` not a whole number in range)", body = ProblemDetails, content_type = "application/problem+json"),
     (status = 403, description = "Not an admin", body = ProblemDetails, content_type = "application/problem+json"),
     AuthProblems,
 ))]
